@@ -40,94 +40,120 @@
 
 /* ---- kernel IOTLB model (drivers/vhost/iotlb.c) ---- */
 
+/*
+ * An interval treap keyed by (start, insertion seq) and augmented with the
+ * subtree's largest last byte, like the kernel's interval tree: lookups
+ * find the overlapping entry with the lowest start in O(log n), and no
+ * operation is linear in the number of entries (the benchmarks need the
+ * simulator to be cheap next to the service).
+ */
 struct sim_entry {
-	uint64_t start, last, uaddr, seq;
-	uint32_t perm;
+	uint64_t start, last, uaddr, seq, maxlast;
+	uint32_t perm, prio;
+	struct sim_entry *l, *r;
 };
 
 struct sim_iotlb {
-	struct sim_entry *e;	/* sorted by start, then insertion */
-	uint64_t *maxlast;	/* prefix maximum of e[].last */
-	size_t n, alloc;
+	struct sim_entry *root;
+	size_t n;
 	uint32_t limit;
 	uint64_t next_seq;
+	uint64_t prio_state;
 	/* insertion order, for FIFO eviction: (start, seq), may hold dead keys */
 	struct { uint64_t start, seq; } *fifo;
 	size_t fhead, flen, falloc;
 };
 
-static void iotlb_fix_max(struct sim_iotlb *t, size_t from)
+static void node_fix(struct sim_entry *t)
 {
-	size_t i;
-
-	for (i = from; i < t->n; i++) {
-		uint64_t prev = i ? t->maxlast[i - 1] : 0;
-
-		t->maxlast[i] = t->e[i].last > prev ? t->e[i].last : prev;
-	}
+	t->maxlast = t->last;
+	if (t->l && t->l->maxlast > t->maxlast)
+		t->maxlast = t->l->maxlast;
+	if (t->r && t->r->maxlast > t->maxlast)
+		t->maxlast = t->r->maxlast;
 }
 
-/* First index whose prefix-max last reaches addr: the lowest-start overlap. */
-static size_t iotlb_first_reaching(const struct sim_iotlb *t, uint64_t addr)
+static bool key_less(uint64_t s1, uint64_t q1, uint64_t s2, uint64_t q2)
 {
-	size_t lo = 0, hi = t->n;
+	return s1 < s2 || (s1 == s2 && q1 < q2);
+}
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (t->maxlast[mid] < addr)
-			lo = mid + 1;
-		else
-			hi = mid;
+/* Split t into keys < (start, seq) and keys >= it. */
+static void treap_split(struct sim_entry *t, uint64_t start, uint64_t seq,
+			struct sim_entry **lo, struct sim_entry **hi)
+{
+	if (!t) {
+		*lo = *hi = NULL;
+		return;
 	}
-	return lo;
+	if (key_less(t->start, t->seq, start, seq)) {
+		treap_split(t->r, start, seq, &t->r, hi);
+		*lo = t;
+	} else {
+		treap_split(t->l, start, seq, lo, &t->l);
+		*hi = t;
+	}
+	node_fix(t);
+}
+
+static struct sim_entry *treap_merge(struct sim_entry *a, struct sim_entry *b)
+{
+	if (!a)
+		return b;
+	if (!b)
+		return a;
+	if (a->prio > b->prio) {
+		a->r = treap_merge(a->r, b);
+		node_fix(a);
+		return a;
+	}
+	b->l = treap_merge(a, b->l);
+	node_fix(b);
+	return b;
+}
+
+/* Lowest-start entry containing addr (vhost_iotlb_itree_first). */
+static const struct sim_entry *treap_find(const struct sim_entry *t,
+					  uint64_t addr)
+{
+	while (t && t->maxlast >= addr) {
+		const struct sim_entry *hit;
+
+		if (t->l && t->l->maxlast >= addr) {
+			hit = treap_find(t->l, addr);
+			if (hit)
+				return hit;
+		}
+		if (t->start > addr)
+			return NULL;
+		if (t->last >= addr)
+			return t;
+		t = t->r;
+	}
+	return NULL;
 }
 
 static const struct sim_entry *iotlb_find(const struct sim_iotlb *t,
 					  uint64_t addr)
 {
-	size_t i = iotlb_first_reaching(t, addr);
-
-	if (i >= t->n || t->e[i].start > addr)
-		return NULL;
-	return &t->e[i];
-}
-
-static void iotlb_delete_at(struct sim_iotlb *t, size_t i)
-{
-	memmove(&t->e[i], &t->e[i + 1], (t->n - i - 1) * sizeof(*t->e));
-	t->n--;
-	iotlb_fix_max(t, i);
-}
-
-static size_t iotlb_upper(const struct sim_iotlb *t, uint64_t start)
-{
-	size_t lo = 0, hi = t->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (t->e[mid].start <= start)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return treap_find(t->root, addr);
 }
 
 /* Remove the live entry with this key; false when it is already gone. */
 static bool iotlb_delete_key(struct sim_iotlb *t, uint64_t start, uint64_t seq)
 {
-	size_t i = iotlb_upper(t, start);
+	struct sim_entry *lo, *mid, *hi;
+	bool found;
 
-	while (i > 0 && t->e[i - 1].start == start) {
-		i--;
-		if (t->e[i].seq == seq) {
-			iotlb_delete_at(t, i);
-			return true;
-		}
+	treap_split(t->root, start, seq, &lo, &hi);
+	treap_split(hi, start, seq + 1, &mid, &hi);
+	found = mid != NULL;
+	if (mid) {
+		free(mid);	/* keys are unique: mid is one node */
+		t->n--;
 	}
-	return false;
+	t->root = treap_merge(lo, hi);
+	return found;
 }
 
 static void iotlb_evict_oldest(struct sim_iotlb *t)
@@ -143,6 +169,16 @@ static void iotlb_evict_oldest(struct sim_iotlb *t)
 	}
 }
 
+static bool treap_has(const struct sim_entry *t, uint64_t start, uint64_t seq)
+{
+	while (t) {
+		if (t->start == start && t->seq == seq)
+			return true;
+		t = key_less(start, seq, t->start, t->seq) ? t->l : t->r;
+	}
+	return false;
+}
+
 static void iotlb_fifo_compact(struct sim_iotlb *t)
 {
 	size_t i, k = 0;
@@ -150,17 +186,8 @@ static void iotlb_fifo_compact(struct sim_iotlb *t)
 	/* Drop keys of entries INVALIDATE already removed. */
 	for (i = 0; i < t->flen; i++) {
 		size_t at = (t->fhead + i) % t->falloc;
-		size_t j = iotlb_upper(t, t->fifo[at].start);
-		bool live = false;
 
-		while (j > 0 && t->e[j - 1].start == t->fifo[at].start) {
-			j--;
-			if (t->e[j].seq == t->fifo[at].seq) {
-				live = true;
-				break;
-			}
-		}
-		if (live)
+		if (treap_has(t->root, t->fifo[at].start, t->fifo[at].seq))
 			t->fifo[(t->fhead + k++) % t->falloc] = t->fifo[at];
 	}
 	t->flen = k;
@@ -169,25 +196,11 @@ static void iotlb_fifo_compact(struct sim_iotlb *t)
 static int iotlb_add(struct sim_iotlb *t, uint64_t start, uint64_t last,
 		     uint64_t uaddr, uint32_t perm, uint64_t *evicted)
 {
-	size_t i;
+	struct sim_entry *e, *lo, *hi;
 
 	if (t->limit && t->n >= t->limit) {
 		iotlb_evict_oldest(t);
 		(*evicted)++;
-	}
-	if (t->n == t->alloc) {
-		size_t na = t->alloc ? t->alloc * 2 : 256;
-		struct sim_entry *e = realloc(t->e, na * sizeof(*e));
-		uint64_t *mx;
-
-		if (!e)
-			return -ENOMEM;
-		t->e = e;
-		mx = realloc(t->maxlast, na * sizeof(*mx));
-		if (!mx)
-			return -ENOMEM;
-		t->maxlast = mx;
-		t->alloc = na;
 	}
 	if (t->flen > 2 * t->n + 64)
 		iotlb_fifo_compact(t);
@@ -206,20 +219,45 @@ static int iotlb_add(struct sim_iotlb *t, uint64_t start, uint64_t last,
 		t->fhead = 0;
 		t->falloc = na;
 	}
-	i = iotlb_upper(t, start);
-	memmove(&t->e[i + 1], &t->e[i], (t->n - i) * sizeof(*t->e));
-	t->e[i].start = start;
-	t->e[i].last = last;
-	t->e[i].uaddr = uaddr;
-	t->e[i].perm = perm;
-	t->e[i].seq = t->next_seq;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->start = start;
+	e->last = last;
+	e->uaddr = uaddr;
+	e->perm = perm;
+	e->seq = t->next_seq++;
+	e->prio = (uint32_t)iotlb_sim_rand(&t->prio_state);
+	node_fix(e);
+	treap_split(t->root, start, e->seq, &lo, &hi);
+	t->root = treap_merge(treap_merge(lo, e), hi);
 	t->n++;
-	iotlb_fix_max(t, i);
 	t->fifo[(t->fhead + t->flen) % t->falloc].start = start;
-	t->fifo[(t->fhead + t->flen) % t->falloc].seq = t->next_seq;
+	t->fifo[(t->fhead + t->flen) % t->falloc].seq = e->seq;
 	t->flen++;
-	t->next_seq++;
 	return 0;
+}
+
+/* Detach every node overlapping [start, last] onto *out (pruned walk). */
+static struct sim_entry *treap_cut(struct sim_entry *t, uint64_t start,
+				   uint64_t last, struct sim_entry **out,
+				   uint64_t *removed)
+{
+	if (!t || t->maxlast < start)
+		return t;
+	t->l = treap_cut(t->l, start, last, out, removed);
+	if (t->start <= last)
+		t->r = treap_cut(t->r, start, last, out, removed);
+	if (t->start <= last && t->last >= start) {
+		struct sim_entry *m = treap_merge(t->l, t->r);
+
+		t->l = *out;
+		*out = t;
+		(*removed)++;
+		return m;
+	}
+	node_fix(t);
+	return t;
 }
 
 /*
@@ -230,23 +268,35 @@ static int iotlb_add(struct sim_iotlb *t, uint64_t start, uint64_t last,
 static uint64_t iotlb_del_range(struct sim_iotlb *t, uint64_t start,
 				uint64_t last)
 {
-	size_t i, k, from = iotlb_first_reaching(t, start);
+	struct sim_entry *dead = NULL;
 	uint64_t removed = 0;
 
-	for (i = k = from; i < t->n; i++) {
-		if (t->e[i].start <= last && t->e[i].last >= start) {
-			removed++;
-			continue;
-		}
-		t->e[k++] = t->e[i];
+	t->root = treap_cut(t->root, start, last, &dead, &removed);
+	while (dead) {
+		struct sim_entry *next = dead->l;
+
+		free(dead);
+		dead = next;
 	}
-	t->n = k;
-	iotlb_fix_max(t, from);
+	t->n -= removed;
 	return removed;
+}
+
+static void treap_free(struct sim_entry *t)
+{
+	while (t) {
+		struct sim_entry *r = t->r;
+
+		treap_free(t->l);
+		free(t);
+		t = r;
+	}
 }
 
 static void iotlb_reset(struct sim_iotlb *t)
 {
+	treap_free(t->root);
+	t->root = NULL;
 	t->n = 0;
 	t->flen = 0;
 	t->fhead = 0;
@@ -374,6 +424,7 @@ int iotlb_sim_new(struct iotlb_sim **out, const struct iotlb_sim_config *cfg,
 	if (oracle)
 		s->oracle = *oracle;
 	s->tlb.limit = cfg->max_iotlb_entries;
+	s->tlb.prio_state = 0x5eed;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK,
 		       0, sv)) {
 		int e = -errno;
@@ -401,8 +452,7 @@ void iotlb_sim_free(struct iotlb_sim *sim)
 	free(sim->rings);
 	free(sim->rl);
 	free(sim->pl);
-	free(sim->tlb.e);
-	free(sim->tlb.maxlast);
+	iotlb_reset(&sim->tlb);
 	free(sim->tlb.fifo);
 	free(sim);
 }
