@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "iotlb.h"
 #include "iotlb-internal.h"
@@ -82,6 +83,28 @@ START_TEST(test_env_bad)
 }
 END_TEST
 
+/* The default sink: one line on stderr, prefixed, exactly one newline. */
+START_TEST(test_stderr_format)
+{
+	int p[2];
+	char buf[256];
+	ssize_t n;
+
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_ge(dup2(p[1], STDERR_FILENO), 0);
+	iotlb_set_log_fn(NULL, NULL);
+	ck_assert_int_eq(iotlb_set_log_priority(LOG_ERR), 0);
+	ERR("walk %s", "failed\n\n");
+	INFO("not shown");
+	close(STDERR_FILENO);
+	close(p[1]);
+	n = read(p[0], buf, sizeof(buf) - 1);
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	ck_assert_str_eq(buf, "libiotlb: err: test_stderr_format_fn: walk failed\n");
+}
+END_TEST
+
 START_TEST(test_version)
 {
 	char want[32];
@@ -110,6 +133,7 @@ int main(void)
 	tcase_add_test(tc, test_sink_and_priority);
 	tcase_add_test(tc, test_env);
 	tcase_add_test(tc, test_env_bad);
+	tcase_add_test(tc, test_stderr_format);
 	tcase_add_test(tc, test_version);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

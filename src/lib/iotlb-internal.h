@@ -52,10 +52,11 @@ iotlb__log_null(int prio, const char *format, ...)
 /* --- guest memory internals (mem.c) --- */
 
 /*
- * Copy len bytes of guest memory at gpa into buf.  The range must lie in
- * one region with a local mapping: -EFAULT otherwise.  Walkers use this
- * for every table read, so hostile table pointers can never reach memory
- * outside a region.
+ * Copy len bytes of guest memory at gpa into buf.  The range may run on
+ * into an adjacent region (guest physical memory is contiguous to the
+ * guest); any byte outside every region gives -EFAULT, a region without a
+ * local mapping -ENXIO.  Walkers use this for every table read, so hostile
+ * table pointers can never reach memory outside a region.
  */
 int iotlb__mem_read(const struct iotlb_mem *mem, uint64_t gpa, void *buf,
 		    size_t len);

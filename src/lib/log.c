@@ -80,13 +80,19 @@ static void log_stderr(void *data, int priority, const char *file, int line,
 		       const char *fn, const char *format, va_list args)
 {
 	const char *name = "?";
+	char msg[1024];
+	int n;
 
 	if (priority >= 0 && priority <= LOG_DEBUG)
 		name = prio_names[priority];
-	fprintf(stderr, "libiotlb: %s: %s: ", name, fn);
-	vfprintf(stderr, format, args);
-	if (!*format || format[strlen(format) - 1] != '\n')
-		fputc('\n', stderr);
+	/* One fprintf per line so lines from several threads never mix. */
+	n = vsnprintf(msg, sizeof(msg), format, args);
+	if (n < 0)
+		return;
+	n = (int)strlen(msg);
+	while (n > 0 && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	fprintf(stderr, "libiotlb: %s: %s: %s\n", name, fn, msg);
 }
 
 int iotlb__log_priority(void)
