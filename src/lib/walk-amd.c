@@ -170,6 +170,7 @@ int iotlb__walk_amd(const struct iotlb_mem *mem,
 				return amd_fault(fault, IOTLB_WALK_ADDR_WIDTH,
 						 level, e_gpa, e);
 		}
+		/* Fault where the grant is lost: no later entry restores it. */
 		perm &= amd_entry_perm(e);
 		if (access & ~perm)
 			return amd_fault(fault, IOTLB_WALK_PERMISSION, level,
@@ -259,9 +260,9 @@ static int amd_dte_resolve(const struct iotlb_mem *mem,
 	if ((q0 & DTE_Q0_RSVD) || (q1 & DTE_Q1_RSVD))
 		return amd_fault(fault, IOTLB_WALK_RESERVED, 0, gpa, q0);
 	/*
-	 * TV = 0: the translation fields are not valid, so the page walk
-	 * is terminated and the request is not translated; drivers use
-	 * V = 1, TV = 0 to block a device.
+	 * TV = 0 (2.2.2, DTE field TV): the translation fields are not
+	 * valid, the page walk is terminated and nothing is translated;
+	 * drivers write V = 1, TV = 0 to block a device's DMA.
 	 */
 	if (!(q0 & DTE_TV))
 		return amd_fault(fault, IOTLB_WALK_BLOCKED, 0, gpa, q0);
