@@ -9,8 +9,10 @@
 #include "config.h"
 
 #include <check.h>
+#include <endian.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1231,6 +1233,73 @@ START_TEST(test_sl_accessed_dirty)
 }
 END_TEST
 
+/* A guest vCPU flipping an ignored bit of the leaf while we set A. */
+struct t_racer {
+	uint64_t *entry;
+	int stop;
+	unsigned long flips;
+};
+
+static void *t_race_fn(void *arg)
+{
+	struct t_racer *r = arg;
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+		__atomic_fetch_xor(r->entry, htole64(1ULL << 9), __ATOMIC_SEQ_CST);
+		r->flips++;
+	}
+	return NULL;
+}
+
+/* A/D updates are atomic: a concurrent guest write is never lost. */
+START_TEST(test_ad_race)
+{
+	struct iotlb_vtd_pgtable cfg = { 0 };
+	struct iotlb_walk_faultinfo f;
+	struct iotlb_walk_result res;
+	struct t_racer racer = { 0 };
+	struct pt_vtd_table t;
+	unsigned int i, ok = 0;
+	pthread_t th;
+	uint64_t pte, v;
+	struct t_env e;
+	int r;
+
+	t_setup(&e, 1);
+	ck_assert_int_eq(pt_vtd_table_new(&e.b, &t, PT_VTD_FIRST_LEVEL, 4), 0);
+	ck_assert_int_eq(pt_vtd_map(&e.b, &t, 0x1000, 0x11000, K4, K4, PT_VTD_R), 0);
+	cfg.format = IOTLB_VTD_FMT_FL;
+	cfg.root = t.root;
+	cfg.levels = 4;
+	cfg.aw = 48;
+	cfg.haw = T_HAW;
+	pte = t_entry(&e, &t, 0x1000, 1);
+	racer.entry = (uint64_t *)(void *)((uint8_t *)e.buf + (pte - T_GPA));
+	ck_assert_int_eq(pthread_create(&th, NULL, t_race_fn, &racer), 0);
+	for (i = 0; i < 20000; i++) {
+		__atomic_fetch_and(racer.entry, htole64(~0x20ULL), __ATOMIC_SEQ_CST);
+		r = iotlb__walk_vtd(e.mem, &cfg, 0x1000, RD, &res, &f, NULL);
+		/* Only a race lost VTD_AD_RETRIES times in a row may fail. */
+		ck_assert_msg(r == 0 || (r == IOTLB_WALK_FAULTED &&
+					 f.reason == IOTLB_WALK_AD_UPDATE),
+			      "racing walk %u: got %d (%s)", i, r, t_name(r, &f));
+		if (r == 0) {
+			ok++;
+			ck_assert_uint_eq(res.gpa, 0x11000);
+		}
+	}
+	__atomic_store_n(&racer.stop, 1, __ATOMIC_RELEASE);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	ck_assert_uint_gt(ok, 19000);
+	v = t_rd(&e, pte);
+	ck_assert_msg(((v >> 9) & 1) == (racer.flips & 1),
+		      "after %lu guest flips bit 9 is %u: an A update lost one",
+		      racer.flips, (unsigned int)((v >> 9) & 1));
+	pt_vtd_table_free(&t);
+	t_teardown(&e);
+}
+END_TEST
+
 /* "Handling Requests to Interrupt Address Range". */
 START_TEST(test_interrupt_range)
 {
@@ -1689,6 +1758,7 @@ int main(void)
 	tcase_add_test(pt, test_fl_accessed_dirty);
 	tcase_add_test(pt, test_ad_readonly_memory);
 	tcase_add_test(pt, test_sl_accessed_dirty);
+	tcase_add_test(pt, test_ad_race);
 	tcase_add_test(pt, test_interrupt_range);
 	tcase_add_test(pt, test_unmap_protect);
 	tcase_add_test(pt, test_bad_config);
