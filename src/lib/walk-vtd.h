@@ -30,11 +30,12 @@
  *
  * Accessed/dirty bits: for FL tables, and for SL tables with
  * IOTLB_VTD_PGT_SLADE, the walker sets A on every entry it uses and D on
- * the leaf, with iotlb__mem_cmpxchg_u64() (bounded retries).  Because the
- * vhost IOTLB caches the whole grant like a device TLB, D is set whenever
- * the returned grant includes WRITE, not only on write accesses: this is
- * what VT-d does for a Translation Request with NW=0, and it keeps the
- * guest's dirty tracking exact.  IOTLB_VTD_PGT_NO_AD turns all of it off;
+ * the leaf, with iotlb__mem_cmpxchg_u64() (bounded retries).  The vhost
+ * IOTLB caches the whole grant like a device TLB and later writes through
+ * it without asking again, so D is set whenever the returned grant
+ * includes WRITE (as for a device-TLB translation request that asks for
+ * write access), not only on write accesses; otherwise the guest could
+ * miss a dirty page.  IOTLB_VTD_PGT_NO_AD turns all of it off;
  * a needed update in a region that is not IOTLB_MEM_WRITABLE faults with
  * IOTLB_WALK_AD_UPDATE.
  */
