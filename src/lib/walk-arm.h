@@ -8,6 +8,7 @@
  *   as for an SMMU with SMMU_IDR0.Hyp == 0); AArch64 tables only
  *   (SMMU_IDR0.TTF == 0b10), little-endian only (TTENDIAN == 0b10);
  *   4K, 16K and 64K granules; 16-bit ASIDs and VMIDs.
+ * - Input addresses up to 48 bits (no 52-bit VAs, SMMU_IDR5.VAX == 0).
  * - No FEAT_LPA2 (CD.DS / STE.S2DS), no VMSAv9-128, no permission
  *   indirection or overlays, no E0PD, no HAFT: those fields are RES0 for
  *   this SMMU and a CD/STE that sets them is ILLEGAL here.
@@ -25,7 +26,10 @@
  * last-level table) is 1 and Arm level 0 is 4; 0 means the stream table
  * or context descriptor.  A fault in a nested walk reports stage 1 or 2
  * and, for stage 2, the IPA in fault->addr; single-stage walks report
- * stage 0 as walk.h asks.
+ * stage 0 as walk.h asks.  A bypassed stream (or S1DSS bypass without
+ * stage 2) reports an identity 1 GiB leaf at level 0 granting RW.  In a
+ * nested walk the leaf is the smaller of the stage-1 and stage-2 leaves
+ * (its level is that stage's) and the grant is their AND.
  */
 #ifndef IOTLB_WALK_ARM_H
 #define IOTLB_WALK_ARM_H
