@@ -883,6 +883,87 @@ START_TEST(test_nested)
 }
 END_TEST
 
+/*
+ * SMMU 5.4 TTB0 and 6.3.24 STRTAB_BASE: bits below the table alignment
+ * are treated as zero; huge inputs; HTTU through stage 2; 52-bit S2 OA.
+ */
+START_TEST(test_alignment_and_wide_inputs)
+{
+	struct env *e = env_new(IOTLB_MEM_WRITABLE);
+	struct pt_arm_tt tt, t2;
+	struct pt_arm_cd cd = { .valid = true, .ips = 5, .epd1 = true };
+	struct pt_arm_ste ste = { .valid = true, .config = 6 };
+	struct iotlb_walk_faultinfo f;
+	struct nested n;
+	uint64_t v[8], cda, a, d;
+
+	tt_new(e, &e->b, &tt, 1, 12, 48, -1, 0);
+	cda = setup_s1(e, 1, &tt, NULL);
+	map(e, &e->b, &tt, 0x3000, 0x4000, 0x1000, 12, PT_ARM_AF | PT_ARM_S1_EL0);
+	pt_arm_cd_set_tt(&cd, 0, &tt);
+	cd.ttb0 |= 0xff0;	/* a 4K root: bits [11:4] are ignored */
+	pt_arm_cd_encode(&cd, v);
+	ck_assert_int_eq(pt_arm_write_struct(&e->b, cda, v), 0);
+	expect_ok(e, 1, NOSSID, 0x3000, R, 0x4000, 0x1000, RW);
+	/* Huge inputs: the VA hole, EPD1, and bypass beyond the OAS. */
+	expect_fault(e, 1, NOSSID, 0x0123456789abcdefULL, R,
+		     IOTLB_WALK_NON_CANONICAL);
+	expect_fault(e, 1, NOSSID, ~0ULL, R, IOTLB_WALK_NOT_PRESENT);
+	/* The linear stream table base is aligned to its size (16K). */
+	e->smmu.strtab_base |= 0x3fc0;
+	expect_ok(e, 1, NOSSID, 0x3000, R, 0x4000, 0x1000, RW);
+	e->smmu.strtab_base &= ~0x3fc0ULL;
+
+	/* Stage 2 only: IPA beyond the IAS, beyond S2T0SZ, 52-bit output. */
+	e->smmu.oas = 52;
+	tt_new(e, &e->b, &t2, 2, 16, 42, 2, 1);
+	pt_arm_ste_set_s2(&ste, &t2, 6);
+	put_ste(e, 2, &ste);
+	map(e, &e->b, &t2, 0x10000, 0xf000000000000ULL, 0x10000, 16,
+	    PT_ARM_AF | PT_ARM_S2_R);
+	expect_ok(e, 2, NOSSID, 0x10004, R, 0xf000000000000ULL, 0x10000, R);
+	f = fault_of(e, 2, NOSSID, 1ULL << 52, R);
+	ck_assert_msg(f.reason == IOTLB_WALK_ADDR_WIDTH && f.level == 0,
+		      "IPA 2^52: got %s level %u", iotlb__walk_fault_name(f.reason),
+		      f.level);
+	expect_fault(e, 2, NOSSID, 1ULL << 42, R, IOTLB_WALK_ADDR_WIDTH);
+	expect_fault(e, 2, NOSSID, ~0ULL, R, IOTLB_WALK_ADDR_WIDTH);
+	/* S2PS 48 with a 52-bit OAS: the 52-bit output faults. */
+	ste.s2ps = 5;
+	put_ste(e, 2, &ste);
+	expect_fault(e, 2, NOSSID, 0x10004, R, IOTLB_WALK_ADDR_WIDTH);
+	env_free(e);
+
+	/* HA on a nested stage-1 leaf writes through stage 2. */
+	e = env_new(IOTLB_MEM_WRITABLE);
+	setup_nested(e, &n, 12, 12, true);
+	cd = (struct pt_arm_cd){ .valid = true, .ips = 5, .epd1 = true, .ha = true };
+	pt_arm_cd_set_tt(&cd, 0, &n.s1);
+	pt_arm_cd_encode(&cd, v);
+	ck_assert_int_eq(pt_arm_write_struct(&e->nb, n.cd_ipa, v), 0);
+	map(e, &e->nb, &n.s1, 0x1000, 0x10000000, 0x1000, 12, PT_ARM_S1_EL0);
+	map(e, &e->b, &n.s2, 0x10000000, 0x3000000000ULL, 0x1000, 12,
+	    PT_ARM_AF | PT_ARM_S2_R | PT_ARM_S2_W);
+	/* The page holding the stage-1 leaf table: make it read-only. */
+	ck_assert_int_eq(pt_arm_entry(&e->nb, &n.s1, 0x1000, 3, false, &a), 0);
+	ck_assert_int_eq(pt_arm_protect(&e->b, &n.s2, NEST_IPA, NEST_SIZE,
+					PT_ARM_AF | PT_ARM_S2_R), 0);
+	f = fault_of(e, 1, NOSSID, 0x1000, R);
+	ck_assert_msg(f.reason == IOTLB_WALK_PERMISSION && f.stage == 2 &&
+		      f.addr == a,
+		      "HA through read-only S2: got %s stage %u addr %#llx want %#llx",
+		      iotlb__walk_fault_name(f.reason), f.stage,
+		      (unsigned long long)f.addr, (unsigned long long)a);
+	ck_assert_int_eq(pt_arm_protect(&e->b, &n.s2, NEST_IPA, NEST_SIZE,
+					PT_ARM_AF | PT_ARM_S2_R | PT_ARM_S2_W), 0);
+	expect_ok(e, 1, NOSSID, 0x1000, R, 0x3000000000ULL, 0x1000, RW);
+	ck_assert_int_eq(pt_arm_read64(&e->nb, a, &d), 0);
+	ck_assert_msg(d & PT_ARM_AF, "nested HA: AF not set in %#llx",
+		      (unsigned long long)d);
+	env_free(e);
+}
+END_TEST
+
 /* SMMU 6.3.25 / 5.1: linear and 2-level stream tables, StreamID range. */
 START_TEST(test_stream_table)
 {
@@ -1279,6 +1360,7 @@ int main(void)
 	tcase_add_test(tc, test_s2_permissions_blocks);
 	tcase_add_test(tc, test_s2_ste_illegal);
 	tcase_add_test(tc, test_nested);
+	tcase_add_test(tc, test_alignment_and_wide_inputs);
 	tcase_add_test(tc, test_stream_table);
 	tcase_add_test(tc, test_cd_tables);
 	tcase_add_test(tc, test_hostile_tables);
