@@ -8,16 +8,19 @@
  *   8  u64 iova               16  u8 access (bits 1:0)
  *  17  u8 OAS index (0-6)     18  u8 features (IOTLB_WALK_ARM_F_*)
  *  19  u8 SIDSIZE             20  u8 SSIDSIZE
- *  21  u8 flags: bit 0 RAM writable (HTTU), bit 1 split RAM in two
+ *  21  u8 flags: bit 0 RAM writable (HTTU), bit 1 split RAM in two,
+ *      bit 2 walk a configuration made from bytes 22-39 instead
  *  22  u16 unused
  *  24  u32 SMMU_STRTAB_BASE_CFG
  *  28  u32 unused
  *  32  u64 SMMU_STRTAB_BASE
  * RAM sits at FUZZ_RAM_GPA; with flag bit 1 its second half sits at
- * FUZZ_RAM2_GPA instead (a hole in between).
+ * FUZZ_RAM2_GPA instead (a hole in between).  With flag bit 2, see
+ * fuzz_cfg(): the walker must refuse (-EINVAL) or survive any config.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,12 +50,49 @@ static void check(int ok)
 		abort();
 }
 
+/* A caller-built configuration from header bytes 22-39. */
+static void fuzz_cfg(const uint8_t *h, uint8_t oas, uint32_t features,
+		     struct iotlb_walk_arm_cfg *cfg)
+{
+	static const uint8_t gs[4] = { 12, 14, 16, 13 };
+	static const uint8_t bits[8] = { 32, 36, 40, 42, 44, 48, 52, 33 };
+	unsigned int i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mode = h[22] & 7;
+	cfg->oas = oas;
+	cfg->features = features;
+	cfg->privileged = h[23] & 1;
+	for (i = 0; i < 2; i++) {
+		struct iotlb_walk_arm_tt *tt = &cfg->s1.tt[i];
+
+		tt->ttb = FUZZ_RAM_GPA + (get(h + 24 + 2 * i, 2) << 4);
+		tt->tsz = h[28 + i] & 63;
+		tt->granule = gs[(h[30] >> (2 * i)) & 3];
+		tt->epd = (h[30] >> (4 + i)) & 1;
+		tt->tbi = (h[31] >> i) & 1;
+		tt->had = (h[31] >> (2 + i)) & 1;
+	}
+	cfg->s1.ips = bits[(h[23] >> 1) & 7];
+	cfg->s1.ha = (h[23] >> 4) & 1;
+	cfg->s1.affd = (h[23] >> 5) & 1;
+	cfg->s1.pan = (h[23] >> 6) & 1;
+	cfg->s2.ttb = FUZZ_RAM_GPA + (get(h + 32, 2) << 4);
+	cfg->s2.tsz = h[34] & 63;
+	cfg->s2.granule = gs[h[35] & 3];
+	cfg->s2.sl = (h[35] >> 2) & 7;
+	cfg->s2.ps = bits[(h[35] >> 5) & 7];
+	cfg->s2.ha = h[36] & 1;
+	cfg->s2.affd = (h[36] >> 1) & 1;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint8_t oas[7] = { 32, 36, 40, 42, 44, 48, 52 };
 	struct iotlb_walk_arm_smmu smmu;
+	struct iotlb_walk_arm_cfg cfg;
 	struct iotlb_walk_result res, res2;
 	struct iotlb_walk_faultinfo f;
 	struct iotlb_walk_trace tr;
@@ -109,8 +149,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto out;
 
 	memset(&tr, 0, sizeof(tr));
-	ret = iotlb__walk_arm_smmu(mem, &smmu, sid, ssid, iova, access, &res,
-				   &f, &tr);
+	if (flags & 4) {
+		fuzz_cfg(data, smmu.oas, smmu.features, &cfg);
+		ret = iotlb__walk_arm(mem, &cfg, iova, access, &res, &f, &tr);
+		if (ret == -EINVAL)
+			goto out;
+	} else {
+		ret = iotlb__walk_arm_smmu(mem, &smmu, sid, ssid, iova, access,
+					   &res, &f, &tr);
+	}
 	check(ret == 0 || ret == IOTLB_WALK_FAULTED);
 	check(tr.n <= IOTLB_WALK_TRACE_MAX);
 	/* STE/CD (2-level each, CD fetch through stage 2), 4 x 5 + 4. */
@@ -130,8 +177,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* Without hardware updates a walk is a pure function of memory. */
 	if (!(flags & 1)) {
-		ret2 = iotlb__walk_arm_smmu(mem, &smmu, sid, ssid, iova, access,
-					    &res2, &f, NULL);
+		if (flags & 4)
+			ret2 = iotlb__walk_arm(mem, &cfg, iova, access, &res2, &f,
+					       NULL);
+		else
+			ret2 = iotlb__walk_arm_smmu(mem, &smmu, sid, ssid, iova,
+						    access, &res2, &f, NULL);
 		check(ret2 == ret);
 		check(ret || (res2.gpa == res.gpa && res2.size == res.size &&
 			      res2.perm == res.perm));

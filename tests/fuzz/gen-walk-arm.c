@@ -292,6 +292,39 @@ static void misc_cases(const char *dir)
 	seed_write(&s, dir, "cd-invalid");
 }
 
+/* Caller-built configurations (fuzz flag bit 2). */
+static void cfg_cases(const char *dir)
+{
+	static struct seed s;
+	struct pt_arm_tt tt;
+
+	seed_init(&s, 24 << 10, false);
+	die("tt", pt_arm_tt_new(&s.b, &tt, 1, 12, 39, -1));
+	die("map", pt_arm_map(&s.b, &tt, 0x5000, 0x6000, 0x1000, 12,
+			      PT_ARM_AF | PT_ARM_S1_EL0));
+	seed_walk(&s, 0, 0x5000, 3);
+	put(s.hdr + 21, 4, 1);
+	put(s.hdr + 22, 1, 1);			/* stage 1 */
+	put(s.hdr + 23, 5 << 1, 1);		/* IPS 48 */
+	put(s.hdr + 24, (tt.root - RAM_GPA) >> 4, 2);
+	put(s.hdr + 28, 64 - 39, 1);
+	put(s.hdr + 30, 1 << 5, 1);		/* 4K, EPD1 */
+	put(s.hdr + 31, 0, 1);
+	seed_write(&s, dir, "cfg-s1");
+
+	seed_init(&s, 24 << 10, false);
+	die("tt", pt_arm_tt_new(&s.b, &tt, 2, 12, 40, 1));
+	die("map", pt_arm_map(&s.b, &tt, 0x5000, 0x6000, 0x1000, 12,
+			      PT_ARM_AF | PT_ARM_S2_R));
+	seed_walk(&s, 0, 0x5000, 1);
+	put(s.hdr + 21, 4, 1);
+	put(s.hdr + 22, 2, 1);			/* stage 2 */
+	put(s.hdr + 32, (tt.root - RAM_GPA) >> 4, 2);
+	put(s.hdr + 34, 64 - 40, 1);
+	put(s.hdr + 35, 1 << 2 | 5 << 5, 1);	/* 4K, level 1, PS 48 */
+	seed_write(&s, dir, "cfg-s2");
+}
+
 int main(int argc, char **argv)
 {
 	const uint64_t af = PT_ARM_AF | PT_ARM_S1_EL0;
@@ -322,5 +355,6 @@ int main(int argc, char **argv)
 	ttb1_case(dir, "ttb1-64k", ~0ULL - 0x1234);
 	ttb1_case(dir, "va-hole", 1ULL << 50);
 	misc_cases(dir);
+	cfg_cases(dir);
 	return 0;
 }
