@@ -695,6 +695,65 @@ START_TEST(test_pdt)
 }
 END_TEST
 
+/* IOMMU 2.2.4 rules 2-4: PC.fsc.MODE against DC.tc.SXL and capabilities. */
+START_TEST(test_pc_modes)
+{
+	static const struct {
+		uint64_t caps_clear, caps_set;
+		bool sxl;
+		unsigned int mode;
+		int want;
+	} cases[] = {
+		{ 0, 0, false, 10, 0 },
+		{ IOTLB_RISCV_CAP_SV57, 0, false, 10, IOTLB_WALK_CONTEXT_INVALID },
+		{ IOTLB_RISCV_CAP_SV48, 0, false, 9, IOTLB_WALK_CONTEXT_INVALID },
+		{ IOTLB_RISCV_CAP_SV39, 0, false, 8, IOTLB_WALK_CONTEXT_INVALID },
+		{ 0, 0, false, 14, IOTLB_WALK_CONTEXT_INVALID },
+		{ 0, 0, true, 8, IOTLB_WALK_CONTEXT_INVALID },	/* no Sv32 */
+		{ 0, IOTLB_RISCV_CAP_SV32, true, 9, IOTLB_WALK_CONTEXT_INVALID },
+		{ 0, IOTLB_RISCV_CAP_SV32, true, 8, IOTLB_WALK_UNSUPPORTED },
+		{ 0, 0, true, 0, 0 },
+	};
+
+	for (unsigned int i = 0; i < IOTLB_ARRAY_SIZE(cases); i++) {
+		struct iotlb_walk_riscv_iommu iommu = {
+			.caps = (CAPS_ALL & ~cases[i].caps_clear) |
+				cases[i].caps_set,
+			.fctl_writable = IOTLB_RISCV_FCTL_GXL,
+		};
+		struct iotlb_walk_riscv_cfg cfg;
+		struct iotlb_walk_faultinfo f;
+		uint64_t dc[8], pdtp;
+		struct t_env e;
+		int r;
+
+		t_env_init(&e, IOTLB_MEM_WRITABLE);
+		ck_assert_int_eq(pt_riscv_ddt_new(&e.b, 1, &iommu.ddtp), 0);
+		ck_assert_int_eq(pt_riscv_pdt_new(&e.b, 1, 0, &pdtp), 0);
+		ck_assert_int_eq(pt_riscv_pdt_set(&e.b, pdtp, 0, false, 4,
+						  PT_RISCV_PC_V,
+						  (uint64_t)cases[i].mode << 60 |
+						  0x123, NULL), 0);
+		dc_words(dc, PT_RISCV_TC_V | PT_RISCV_TC_PDTV |
+			 (cases[i].sxl ? PT_RISCV_TC_SXL : 0), 0, 0, pdtp);
+		ck_assert_int_eq(pt_riscv_ddt_set(&e.b, iommu.ddtp, false, false,
+						  1, dc, NULL), 0);
+		r = dc_resolve(&e, &iommu, 1, 4, IOTLB_WALK_RISCV_REQ_PID, &cfg,
+			       &f);
+		if (cases[i].want)
+			ck_assert_msg(r == IOTLB_WALK_FAULTED &&
+				      f.reason == (enum iotlb_walk_fault)cases[i].want,
+				      "PC case %u: got %d (%s) want %s", i, r,
+				      fname(r, &f),
+				      iotlb__walk_fault_name(cases[i].want));
+		else
+			ck_assert_msg(r == 0, "PC case %u: got %d (%s) want 0", i,
+				      r, fname(r, &f));
+		t_env_fini(&e);
+	}
+}
+END_TEST
+
 /* IOMMU 2.3 step 7: a process_id with PDTV = 0; pdtp.MODE Bare. */
 START_TEST(test_pid_without_pdt)
 {
@@ -1271,6 +1330,91 @@ START_TEST(test_nested_ad)
 }
 END_TEST
 
+/*
+ * priv "Svadu": the A/D update is a compare-and-swap that goes back to
+ * re-reading the PTE when a guest vCPU changed it meanwhile.  This test
+ * is linked with --wrap=iotlb__mem_cmpxchg_u64: the wrapper plays that
+ * vCPU, flipping an ignored RSW bit of the entry just before the swap.
+ */
+int __real_iotlb__mem_cmpxchg_u64(const struct iotlb_mem *mem, uint64_t gpa,
+				  uint64_t *expected, uint64_t desired);
+int __wrap_iotlb__mem_cmpxchg_u64(const struct iotlb_mem *mem, uint64_t gpa,
+				  uint64_t *expected, uint64_t desired);
+
+static struct {
+	uint64_t gpa;
+	uint8_t *local;		/* byte of the entry holding RSW bit 8 */
+	unsigned int inject;	/* racing writes still to make */
+	unsigned int calls;
+} race;
+
+int __wrap_iotlb__mem_cmpxchg_u64(const struct iotlb_mem *mem, uint64_t gpa,
+				  uint64_t *expected, uint64_t desired)
+{
+	race.calls++;
+	if (race.inject && gpa == race.gpa) {
+		race.inject--;
+		*race.local ^= 1;
+	}
+	return __real_iotlb__mem_cmpxchg_u64(mem, gpa, expected, desired);
+}
+
+static void ad_race_case(bool gstage, bool be)
+{
+	struct iotlb_walk_riscv_cfg cfg = { 0 };
+	struct pt_riscv_pt pt;
+	uint64_t ea, v;
+	struct t_env e;
+
+	t_env_init(&e, IOTLB_MEM_WRITABLE);
+	ck_assert_int_eq(pt_riscv_pt_new(&e.b, &pt, gstage ? 2 : 1, 8, 0, be),
+			 0);
+	if (gstage) {
+		cfg.gs_mode = 8;
+		cfg.gs_root = pt.root;
+		cfg.flags = IOTLB_WALK_RISCV_GADE;
+	} else {
+		cfg.fs_mode = 8;
+		cfg.fs_root = pt.root;
+		cfg.flags = IOTLB_WALK_RISCV_SADE;
+	}
+	if (be)
+		cfg.flags |= gstage ? IOTLB_WALK_RISCV_GBE : IOTLB_WALK_RISCV_SBE;
+	ck_assert_int_eq(pt_riscv_map(&e.b, &pt, 0x1000, 0x7000, 4 * KiB,
+				      PT_RISCV_R | PT_RISCV_W | PT_RISCV_U), 0);
+	ck_assert_int_eq(pt_riscv_entry(&e.b, &pt, 0x1000, 1, &ea), 0);
+	race.gpa = ea;
+	race.local = e.ram + (ea - RAM_GPA) + (be ? 6 : 1);
+
+	/* Three racing writes: the walk re-reads and still sets A and D. */
+	race.inject = 3;
+	race.calls = 0;
+	WALK_OK(&e, &cfg, 0x1000, WR, 0x1000, 4 * KiB, 0x7000, RW, NULL);
+	ck_assert_uint_eq(race.calls, 4);
+	ck_assert_int_eq(pt_riscv_read64(&e.b, ea, &v, be), 0);
+	ck_assert_msg((v & (PT_RISCV_A | PT_RISCV_D | 1ULL << 8)) ==
+		      (PT_RISCV_A | PT_RISCV_D | 1ULL << 8),
+		      "after racing update: pte %#" PRIx64 " want A, D and the vCPU's RSW bit",
+		      v);
+	/* A vCPU that never stops: the walk gives up. */
+	ck_assert_int_eq(pt_riscv_write64(&e.b, ea, v & ~(PT_RISCV_A |
+							  PT_RISCV_D), be), 0);
+	race.inject = 1000;
+	WALK_FAULT(&e, &cfg, 0x1000, RD, IOTLB_WALK_AD_UPDATE,
+		   gstage ? 2 : 1, NULL);
+	race.inject = 0;
+	t_env_fini(&e);
+}
+
+START_TEST(test_ad_race)
+{
+	ad_race_case(false, false);
+	ad_race_case(false, true);
+	ad_race_case(true, false);
+	ad_race_case(true, true);
+}
+END_TEST
+
 /* --- hostile tables --------------------------------------------------------- */
 
 /* priv step 2 access fault: tables outside guest memory, at its very end. */
@@ -1531,6 +1675,10 @@ START_TEST(test_einval)
 	ck_assert_int_eq(iotlb__walk_riscv(e.mem, &cfg, 0, RD, &res, &f, NULL),
 			 -EINVAL);
 	cfg.fs_mode = 0;
+	cfg.gs_mode = 11;
+	ck_assert_int_eq(iotlb__walk_riscv(e.mem, &cfg, 0, RD, &res, &f, NULL),
+			 -EINVAL);
+	cfg.gs_mode = 0;
 	cfg.flags = 1U << 31;
 	ck_assert_int_eq(iotlb__walk_riscv(e.mem, &cfg, 0, RD, &res, &f, NULL),
 			 -EINVAL);
@@ -1547,6 +1695,73 @@ START_TEST(test_einval)
 	ck_assert_int_eq(iotlb__walk_riscv_dc(e.mem, NULL, 0, 0, 0, &cfg, &f,
 					      NULL), -EINVAL);
 	t_env_fini(&e);
+}
+END_TEST
+
+/* The builder refuses what would make its record and tables disagree. */
+START_TEST(test_builder_contract)
+{
+	struct pt_riscv_builder b;
+	struct pt_riscv_pt pt, gpt;
+	struct pt_riscv_rec rec;
+	static uint8_t buf[64 * 1024] __attribute__((aligned(16384)));
+	uint64_t gpa, ddtp;
+
+	pt_riscv_init(&b, buf, RAM_GPA, sizeof(buf));
+	ck_assert_int_eq(pt_riscv_pt_new(&b, &pt, 3, 8, 0, false), -EINVAL);
+	ck_assert_int_eq(pt_riscv_pt_new(&b, &pt, 1, 11, 0, false), -EINVAL);
+	ck_assert_int_eq(pt_riscv_pt_new(&b, &gpt, 2, 8, VIEW, false), -EINVAL);
+	ck_assert_int_eq(pt_riscv_pt_new(&b, &pt, 1, 8, 0, false), 0);
+	ck_assert_int_eq(pt_riscv_map(&b, &pt, 0x1000, 0x1000, 8 * KiB,
+				      LEAF_RW), -EINVAL);
+	ck_assert_int_eq(pt_riscv_map(&b, &pt, 0x1800, 0x1000, 4 * KiB,
+				      LEAF_RW), -EINVAL);
+	ck_assert_int_eq(pt_riscv_map(&b, &pt, 0, 0, 512 * GiB, LEAF_RW),
+			 -EINVAL);
+	ck_assert_int_eq(pt_riscv_map(&b, &pt, 1ULL << 38, 0, 4 * KiB,
+				      LEAF_RW), -EINVAL);
+	ck_assert_int_eq(pt_riscv_map(&b, &pt, 0x200000, 0, 2 * MiB, LEAF_RW),
+			 0);
+	/* Overlaps: same level, a leaf above, a table below. */
+	ck_assert_int_eq(pt_riscv_map(&b, &pt, 0x200000, 0, 2 * MiB, LEAF_RW),
+			 -EEXIST);
+	ck_assert_int_eq(pt_riscv_map(&b, &pt, 0x201000, 0, 4 * KiB, LEAF_RW),
+			 -EEXIST);
+	ck_assert_int_eq(pt_riscv_map(&b, &pt, 0x1000, 0, 4 * KiB, LEAF_RW), 0);
+	ck_assert_int_eq(pt_riscv_map(&b, &pt, 0, 0, 2 * MiB, LEAF_RW),
+			 -EEXIST);
+	ck_assert_int_eq(pt_riscv_map(&b, &pt, 0, 0, 64 * KiB, LEAF_RW),
+			 -EEXIST);
+	ck_assert_int_eq(pt_riscv_lookup(&b, &pt, 0x200123, &rec), 0);
+	ck_assert_uint_eq(rec.size, 2 * MiB);
+	ck_assert_int_eq(pt_riscv_unmap(&b, &pt, 0x200000, 2 * MiB), 0);
+	ck_assert_int_eq(pt_riscv_lookup(&b, &pt, 0x200123, &rec), -ENOENT);
+	ck_assert_int_eq(pt_riscv_protect(&b, &pt, 0x200000, 2 * MiB, LEAF_RO),
+			 -ENOENT);
+	ck_assert_int_eq(pt_riscv_protect(&b, &pt, 0x1000, 2 * MiB, LEAF_RO),
+			 -EINVAL);
+	ck_assert_int_eq(pt_riscv_unmap(&b, &pt, 1ULL << 30, GiB), 0);
+	ck_assert_int_eq(pt_riscv_unmap(&b, &pt, 0x40000000, 4 * KiB), -ENOENT);
+	ck_assert_int_eq(pt_riscv_entry(&b, &pt, 0, 4, &gpa), -EINVAL);
+	ck_assert_int_eq(pt_riscv_ddt_new(&b, 4, &ddtp), -EINVAL);
+	ck_assert_int_eq(pt_riscv_ddt_new(&b, 1, &ddtp), 0);
+	ck_assert_int_eq(pt_riscv_ddt_set(&b, ddtp, false, false, 0x80, NULL,
+					  NULL), -EINVAL);
+	ck_assert_int_eq(pt_riscv_pdt_new(&b, 4, 0, &gpa), -EINVAL);
+	ck_assert_int_eq(pt_riscv_pdt_new(&b, 1, 0, &gpa), 0);
+	ck_assert_int_eq(pt_riscv_pdt_set(&b, gpa, 0, false, 256, 1, 0, NULL),
+			 -EINVAL);
+	/* The buffer runs out; nothing is written outside it. */
+	while (pt_riscv_alloc(&b, 4 * KiB, 4 * KiB, &gpa) == 0)
+		;
+	ck_assert_int_eq(pt_riscv_alloc(&b, 4 * KiB, 4 * KiB, &gpa), -ENOMEM);
+	ck_assert_int_eq(pt_riscv_alloc(&b, 8, 3, &gpa), -EINVAL);
+	ck_assert_int_eq(pt_riscv_map(&b, &pt, 0x4000000000ULL - GiB, 0,
+				      4 * KiB, LEAF_RW), -ENOMEM);
+	ck_assert_int_eq(pt_riscv_write64(&b, RAM_GPA + sizeof(buf) - 4, 0,
+					  false), -EFAULT);
+	ck_assert_int_eq(pt_riscv_read64(&b, RAM_GPA - 8, &gpa, false), -EFAULT);
+	pt_riscv_fini(&b);
 }
 END_TEST
 
@@ -1787,6 +2002,7 @@ static Suite *walk_riscv_suite(void)
 	tcase_add_test(tc, test_dc_misconfig);
 	tcase_add_test(tc, test_dc_extended);
 	tcase_add_test(tc, test_pdt);
+	tcase_add_test(tc, test_pc_modes);
 	tcase_add_test(tc, test_pid_without_pdt);
 	tcase_add_test(tc, test_fs_page_sizes);
 	tcase_add_test(tc, test_fs_perm_encodings);
@@ -1798,12 +2014,14 @@ static Suite *walk_riscv_suite(void)
 	tcase_add_test(tc, test_gs_x4);
 	tcase_add_test(tc, test_nested);
 	tcase_add_test(tc, test_nested_ad);
+	tcase_add_test(tc, test_ad_race);
 	tcase_add_test(tc, test_table_outside);
 	tcase_add_test(tc, test_self_reference);
 	tcase_add_test(tc, test_huge_addresses);
 	tcase_add_test(tc, test_big_endian);
 	tcase_add_test(tc, test_trace);
 	tcase_add_test(tc, test_einval);
+	tcase_add_test(tc, test_builder_contract);
 	tcase_add_test(tc, test_random_cross_check);
 	suite_add_tcase(s, tc);
 	return s;

@@ -495,6 +495,29 @@ out:
 
 /* --- device and process directories ------------------------------------ */
 
+/*
+ * Is an iosatp/PC.fsc MODE valid and supported (IOMMU spec 2.1.4 rules
+ * 9-11, 2.2.4 rules 2-4)?  SXL selects the Sv32 encodings.
+ */
+static bool rv_fs_mode_ok(uint64_t caps, bool sxl, unsigned int mode)
+{
+	uint64_t need;
+
+	if (mode == IOTLB_RISCV_MODE_BARE)
+		return true;
+	if (sxl)
+		need = mode == 8 ? IOTLB_RISCV_CAP_SV32 : 0;
+	else if (mode == IOTLB_RISCV_MODE_SV39)
+		need = IOTLB_RISCV_CAP_SV39;
+	else if (mode == IOTLB_RISCV_MODE_SV48)
+		need = IOTLB_RISCV_CAP_SV48;
+	else if (mode == IOTLB_RISCV_MODE_SV57)
+		need = IOTLB_RISCV_CAP_SV57;
+	else
+		need = 0;
+	return need && (caps & need);
+}
+
 /* IOMMU spec 2.1.4 "Device-context configuration checks". */
 static bool rv_dc_misconfigured(const struct iotlb_walk_riscv_iommu *iommu,
 				const uint64_t *dc, bool ext)
@@ -545,22 +568,8 @@ static bool rv_dc_misconfigured(const struct iotlb_walk_riscv_iommu *iommu,
 			return true;
 		}
 	} else {
-		if (fmode != IOTLB_RISCV_MODE_BARE) {
-			uint64_t need;
-
-			if (sxl)
-				need = fmode == 8 ? IOTLB_RISCV_CAP_SV32 : 0;
-			else if (fmode == IOTLB_RISCV_MODE_SV39)
-				need = IOTLB_RISCV_CAP_SV39;
-			else if (fmode == IOTLB_RISCV_MODE_SV48)
-				need = IOTLB_RISCV_CAP_SV48;
-			else if (fmode == IOTLB_RISCV_MODE_SV57)
-				need = IOTLB_RISCV_CAP_SV57;
-			else
-				need = 0;
-			if (!need || !(caps & need))
-				return true;
-		}
+		if (!rv_fs_mode_ok(caps, sxl, fmode))
+			return true;
 		/* 12: DPE is reserved without a PDT */
 		if (tc & RV_TC_DPE)
 			return true;
@@ -610,24 +619,9 @@ static bool rv_dc_misconfigured(const struct iotlb_walk_riscv_iommu *iommu,
 static bool rv_pc_misconfigured(const struct iotlb_walk_riscv_iommu *iommu,
 				uint64_t ta, uint64_t fsc, bool sxl)
 {
-	unsigned int mode = RV_ATP_MODE(fsc);
-	uint64_t need;
-
 	if ((ta & RV_PCTA_RSVD) || (fsc & RV_ATP_RSVD))
 		return true;
-	if (mode == IOTLB_RISCV_MODE_BARE)
-		return false;
-	if (sxl)
-		need = mode == 8 ? IOTLB_RISCV_CAP_SV32 : 0;
-	else if (mode == IOTLB_RISCV_MODE_SV39)
-		need = IOTLB_RISCV_CAP_SV39;
-	else if (mode == IOTLB_RISCV_MODE_SV48)
-		need = IOTLB_RISCV_CAP_SV48;
-	else if (mode == IOTLB_RISCV_MODE_SV57)
-		need = IOTLB_RISCV_CAP_SV57;
-	else
-		need = 0;
-	return !need || !(iommu->caps & need);
+	return !rv_fs_mode_ok(iommu->caps, sxl, RV_ATP_MODE(fsc));
 }
 
 /*
