@@ -754,6 +754,41 @@ START_TEST(test_pc_modes)
 }
 END_TEST
 
+/* IOMMU 2.1.3.1: with SXL = 1 a non-Bare G-stage takes 34-bit GPAs only. */
+START_TEST(test_sxl_gpa_width)
+{
+	struct iotlb_walk_riscv_iommu iommu = {
+		.caps = CAPS_ALL, .fctl_writable = IOTLB_RISCV_FCTL_GXL,
+	};
+	struct iotlb_walk_riscv_cfg cfg;
+	struct iotlb_walk_faultinfo f;
+	struct pt_riscv_pt gpt;
+	uint64_t dc[8];
+	struct t_env e;
+	int r;
+
+	t_env_init(&e, IOTLB_MEM_WRITABLE);
+	ck_assert_int_eq(pt_riscv_pt_new(&e.b, &gpt, 2, 8, 0, false), 0);
+	ck_assert_int_eq(pt_riscv_map(&e.b, &gpt, (1ULL << 34) - 4 * KiB,
+				      0x5000, 4 * KiB, LEAF_RW), 0);
+	ck_assert_int_eq(pt_riscv_map(&e.b, &gpt, 1ULL << 34, 0x6000, 4 * KiB,
+				      LEAF_RW), 0);
+	ck_assert_int_eq(pt_riscv_ddt_new(&e.b, 1, &iommu.ddtp), 0);
+	dc_words(dc, PT_RISCV_TC_V | PT_RISCV_TC_SXL, pt_riscv_atp(&gpt), 0, 0);
+	ck_assert_int_eq(pt_riscv_ddt_set(&e.b, iommu.ddtp, false, false, 2, dc,
+					  NULL), 0);
+	r = dc_resolve(&e, &iommu, 2, 0, 0, &cfg, &f);
+	ck_assert_msg(r == 0 && (cfg.flags & IOTLB_WALK_RISCV_SXL),
+		      "SXL DC: got %d (%s) flags %#x", r, fname(r, &f), cfg.flags);
+	WALK_OK(&e, &cfg, (1ULL << 34) - 1, RD, (1ULL << 34) - 4 * KiB,
+		4 * KiB, 0x5000, RW, NULL);
+	WALK_FAULT(&e, &cfg, 1ULL << 34, RD, IOTLB_WALK_ADDR_WIDTH, 2, NULL);
+	cfg.flags &= ~IOTLB_WALK_RISCV_SXL;
+	WALK_OK(&e, &cfg, 1ULL << 34, RD, 1ULL << 34, 4 * KiB, 0x6000, RW, NULL);
+	t_env_fini(&e);
+}
+END_TEST
+
 /* IOMMU 2.3 step 7: a process_id with PDTV = 0; pdtp.MODE Bare. */
 START_TEST(test_pid_without_pdt)
 {
@@ -2003,6 +2038,7 @@ static Suite *walk_riscv_suite(void)
 	tcase_add_test(tc, test_dc_extended);
 	tcase_add_test(tc, test_pdt);
 	tcase_add_test(tc, test_pc_modes);
+	tcase_add_test(tc, test_sxl_gpa_width);
 	tcase_add_test(tc, test_pid_without_pdt);
 	tcase_add_test(tc, test_fs_page_sizes);
 	tcase_add_test(tc, test_fs_perm_encodings);

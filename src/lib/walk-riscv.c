@@ -237,8 +237,12 @@ static int rv_gstage(struct rv_walk *w, uint64_t gpa, unsigned int access,
 		leaf->level = 0;
 		return 0;
 	}
-	/* SvNNx4: the GPA is 2 bits wider and its upper bits must be zero. */
-	if (gpa >> (RV_PAGE_SHIFT + 9 * levels + 2))
+	/*
+	 * SvNNx4: the GPA is 2 bits wider and its upper bits must be zero;
+	 * with DC.tc.SXL = 1 only 34 bits are allowed (IOMMU spec 2.1.3.1).
+	 */
+	if (gpa >> (RV_PAGE_SHIFT + 9 * levels + 2) ||
+	    ((cfg->flags & IOTLB_WALK_RISCV_SXL) && gpa >> 34))
 		return rv_fault(w, IOTLB_WALK_ADDR_WIDTH, 2, levels, 0, 0, gpa);
 
 	for (i = levels - 1;; i--) {
@@ -781,6 +785,8 @@ int iotlb__walk_riscv_dc(const struct iotlb_mem *mem,
 		cfg->flags |= IOTLB_WALK_RISCV_GBE;
 	if (tc & RV_TC_DTF)
 		cfg->flags |= IOTLB_WALK_RISCV_DTF;
+	if (tc & RV_TC_SXL)
+		cfg->flags |= IOTLB_WALK_RISCV_SXL;
 	if (ext && RV_ATP_MODE(dc[4]) == RV_MSIPTP_FLAT) {
 		cfg->flags |= IOTLB_WALK_RISCV_MSI_FLAT;
 		cfg->msi_mask = dc[5] & RV_PN_MASK;

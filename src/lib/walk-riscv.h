@@ -80,7 +80,8 @@ struct iotlb_walk_riscv_iommu {
 #define IOTLB_WALK_RISCV_SVPBMT		(1U << 6)	/* PBMT field defined */
 #define IOTLB_WALK_RISCV_MSI_FLAT	(1U << 7)	/* msi_mask/pattern live */
 #define IOTLB_WALK_RISCV_DTF		(1U << 8)	/* guest muted fault reports */
-#define IOTLB_WALK_RISCV_FLAGS_ALL	0x1ffU
+#define IOTLB_WALK_RISCV_SXL		(1U << 9)	/* DC.tc.SXL: 34-bit GPAs */
+#define IOTLB_WALK_RISCV_FLAGS_ALL	0x3ffU
 
 /*
  * One device's (or process's) translation setup.  fs_root is an input of
