@@ -90,6 +90,25 @@ int iotlb__walk_amd(const struct iotlb_mem *mem,
 		    struct iotlb_walk_faultinfo *fault,
 		    struct iotlb_walk_trace *trace)
 {
+	return iotlb__walk_amd_pwc(mem, cfg, NULL, iova, access, res, fault,
+				   trace);
+}
+
+/* Bytes one table of this level translates; 0 means all 2^64. */
+static uint64_t amd_table_span(unsigned int level)
+{
+	unsigned int shift = amd_shift(level + 1);
+
+	return shift >= 64 ? 0 : 1ULL << shift;
+}
+
+int iotlb__walk_amd_pwc(const struct iotlb_mem *mem,
+			const struct iotlb_walk_amd_cfg *cfg,
+			const struct iotlb_walk_pwc *pwc, uint64_t iova,
+			unsigned int access, struct iotlb_walk_result *res,
+			struct iotlb_walk_faultinfo *fault,
+			struct iotlb_walk_trace *trace)
+{
 	uint64_t table, e = 0, e_gpa = 0, size;
 	unsigned int level, nl = 0, perm, lg2, depth;
 	bool leaf = false;
@@ -128,6 +147,26 @@ int iotlb__walk_amd(const struct iotlb_mem *mem,
 		return amd_fault(fault, IOTLB_WALK_ADDR_WIDTH, level, 0, 0);
 
 	table = cfg->root;
+	/*
+	 * Resume at the deepest cached table on iova's path.  Its tag holds
+	 * every iova bit above it, skipped-level bits included, so the
+	 * checks made when it was cached hold for this iova too.
+	 */
+	if (pwc) {
+		unsigned int l;
+
+		for (l = 1; l < cfg->levels; l++) {
+			uint64_t span = amd_table_span(l), t;
+			uint32_t p;
+
+			if (pwc->lookup(pwc->ctx, 1, l, iova & ~(span - 1), &t, &p)) {
+				table = t;
+				perm = p;
+				level = l;
+				break;
+			}
+		}
+	}
 	for (depth = 0;; depth++) {
 		unsigned int shift = amd_shift(level);
 
@@ -177,6 +216,12 @@ int iotlb__walk_amd(const struct iotlb_mem *mem,
 					 e_gpa, e);
 		table = e & AMD_ADDR_MASK;
 		level = nl;
+		if (pwc) {
+			uint64_t span = amd_table_span(level);
+
+			pwc->insert(pwc->ctx, 1, level, iova & ~(span - 1), span,
+				    table, perm);
+		}
 	}
 
 	/* The top level maps 2^57 bytes per entry and holds no leaves

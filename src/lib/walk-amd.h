@@ -73,4 +73,12 @@ int iotlb__walk_amd_device(const struct iotlb_mem *mem,
 			   struct iotlb_walk_faultinfo *fault,
 			   struct iotlb_walk_trace *trace);
 
+/* iotlb__walk_amd() with a paging-structure cache (walk.h); may be NULL. */
+int iotlb__walk_amd_pwc(const struct iotlb_mem *mem,
+			const struct iotlb_walk_amd_cfg *cfg,
+			const struct iotlb_walk_pwc *pwc, uint64_t iova,
+			unsigned int access, struct iotlb_walk_result *res,
+			struct iotlb_walk_faultinfo *fault,
+			struct iotlb_walk_trace *trace);
+
 #endif /* IOTLB_WALK_AMD_H */

@@ -114,6 +114,7 @@ struct arm_stage {
 	unsigned int stage;	/* 1 or 2 */
 	bool ha, affd, had;
 	bool lpa;		/* FEAT_LPA: the SMMU's OAS is 52 bits */
+	uint64_t tagbase;	/* VA bits above ia (TTB1), for cache tags */
 };
 
 struct arm_leaf {
@@ -129,6 +130,7 @@ struct arm_walk {
 	struct iotlb_walk_faultinfo *fault;
 	struct iotlb_walk_trace *trace;
 	struct arm_stage s2;	/* valid when nested */
+	const struct iotlb_walk_pwc *pwc;	/* may be NULL */
 	uint32_t reads;
 	bool nested;		/* stage 1 addresses go through stage 2 */
 };
@@ -363,6 +365,28 @@ static int arm_walk_stage(struct arm_walk *w, const struct arm_stage *st,
 		return arm_fault(w, IOTLB_WALK_ADDR_WIDTH, st->stage, 0, 0,
 				 table, ia);
 
+	/*
+	 * Resume at the deepest cached table on the path (walk.h).  The
+	 * cached value carries the APTable restrictions met above it.
+	 */
+	if (w->pwc) {
+		int l;
+
+		for (l = 3; l > st->sl; l--) {
+			uint64_t span = BIT(arm_shift(st->gs, l) + stride), t;
+			uint32_t p;
+
+			if (w->pwc->lookup(w->pwc->ctx, st->stage, arm_level(l),
+					   st->tagbase | (ia & ~(span - 1)),
+					   &t, &p)) {
+				table = t;
+				level = l;
+				no_el0 = p & 1;
+				ro = p & 2;
+				break;
+			}
+		}
+	}
 	for (step = 0; step < ARM_MAX_STEPS; step++) {
 		unsigned int shift = arm_shift(st->gs, level);
 		unsigned int top = level == st->sl ? st->ia : shift + stride;
@@ -400,6 +424,15 @@ static int arm_walk_stage(struct arm_walk *w, const struct arm_stage *st,
 			}
 			table = oa;
 			level++;
+			if (w->pwc) {
+				uint64_t span = BIT(arm_shift(st->gs, level) + stride);
+
+				w->pwc->insert(w->pwc->ctx, st->stage,
+					       arm_level(level),
+					       st->tagbase | (ia & ~(span - 1)),
+					       span, table,
+					       (no_el0 ? 1U : 0) | (ro ? 2U : 0));
+			}
 			continue;
 		}
 		if (!(d & D_AF)) {
@@ -444,6 +477,7 @@ static void arm_stage_s2(struct arm_stage *st,
 	st->ha = s2->ha;
 	st->affd = s2->affd;
 	st->had = true;
+	st->tagbase = 0;
 }
 
 static bool arm_granule_ok(unsigned int gs)
@@ -539,6 +573,7 @@ static int arm_walk_s1(struct arm_walk *w, uint64_t iova, unsigned int access,
 	st.affd = s1->affd;
 	st.had = tt->had;
 	st.lpa = w->cfg->oas == 52;
+	st.tagbase = iova & ~lowmask(ia);
 	in = iova & lowmask(ia);
 	r = arm_walk_stage(w, &st, in, access, leaf);
 	if (r && w->fault->stage != 2)
@@ -552,10 +587,21 @@ int iotlb__walk_arm(const struct iotlb_mem *mem,
 		    struct iotlb_walk_faultinfo *fault,
 		    struct iotlb_walk_trace *trace)
 {
+	return iotlb__walk_arm_pwc(mem, cfg, NULL, iova, access, res, fault,
+				   trace);
+}
+
+int iotlb__walk_arm_pwc(const struct iotlb_mem *mem,
+			const struct iotlb_walk_arm_cfg *cfg,
+			const struct iotlb_walk_pwc *pwc, uint64_t iova,
+			unsigned int access, struct iotlb_walk_result *res,
+			struct iotlb_walk_faultinfo *fault,
+			struct iotlb_walk_trace *trace)
+{
 	struct iotlb_walk_faultinfo dummy;
 	struct arm_walk w = {
 		.mem = mem, .cfg = cfg, .fault = fault ? fault : &dummy,
-		.trace = trace,
+		.trace = trace, .pwc = pwc,
 	};
 	struct arm_leaf l1 = { 0 }, l2 = { 0 };
 	unsigned int shift;

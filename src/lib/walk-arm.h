@@ -138,4 +138,12 @@ int iotlb__walk_arm_smmu(const struct iotlb_mem *mem,
 			 struct iotlb_walk_faultinfo *fault,
 			 struct iotlb_walk_trace *trace);
 
+/* iotlb__walk_arm() with a paging-structure cache (walk.h); may be NULL. */
+int iotlb__walk_arm_pwc(const struct iotlb_mem *mem,
+			const struct iotlb_walk_arm_cfg *cfg,
+			const struct iotlb_walk_pwc *pwc, uint64_t iova,
+			unsigned int access, struct iotlb_walk_result *res,
+			struct iotlb_walk_faultinfo *fault,
+			struct iotlb_walk_trace *trace);
+
 #endif /* IOTLB_WALK_ARM_H */

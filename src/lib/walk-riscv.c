@@ -84,9 +84,48 @@ struct rv_walk {
 	const struct iotlb_walk_riscv_cfg *cfg;
 	struct iotlb_walk_faultinfo *fault;
 	struct iotlb_walk_trace *trace;
+	const struct iotlb_walk_pwc *pwc;	/* may be NULL */
 	uint32_t reads;
 	unsigned int ad_retries;
 };
+
+/* Bytes one table at index level i translates (i = 0: 4 KiB leaves). */
+static uint64_t rv_span(unsigned int i)
+{
+	return 1ULL << (RV_PAGE_SHIFT + 9 * (i + 1));
+}
+
+/*
+ * Deepest cached table on the path of addr below the root (walk.h);
+ * updates *a and returns its index level, or top when nothing is cached.
+ */
+static unsigned int rv_pwc_resume(struct rv_walk *w, uint32_t stage,
+				  unsigned int top, uint64_t addr, uint64_t *a)
+{
+	unsigned int i;
+
+	if (!w->pwc)
+		return top;
+	for (i = 0; i < top; i++) {
+		uint64_t t;
+		uint32_t p;
+
+		if (w->pwc->lookup(w->pwc->ctx, stage, i + 1,
+				   addr & ~(rv_span(i) - 1), &t, &p)) {
+			*a = t;
+			return i;
+		}
+	}
+	return top;
+}
+
+static void rv_pwc_insert(struct rv_walk *w, uint32_t stage, unsigned int i,
+			  uint64_t addr, uint64_t table)
+{
+	if (w->pwc)
+		w->pwc->insert(w->pwc->ctx, stage, i + 1,
+			       addr & ~(rv_span(i) - 1), rv_span(i), table, 0);
+}
 
 /* One stage's leaf, seen from the input address that was translated. */
 struct rv_leaf {
@@ -245,14 +284,14 @@ static int rv_gstage(struct rv_walk *w, uint64_t gpa, unsigned int access,
 	    ((cfg->flags & IOTLB_WALK_RISCV_SXL) && gpa >> 34))
 		return rv_fault(w, IOTLB_WALK_ADDR_WIDTH, 2, levels, 0, 0, gpa);
 
-	for (i = levels - 1;; i--) {
+	for (i = rv_pwc_resume(w, 2, levels - 1, gpa, &a);; i--) {
 		unsigned int shift = RV_PAGE_SHIFT + 9 * i;
 		/* The 16 KiB root table takes the 2 extra bits. */
 		uint64_t idx = (gpa >> shift) &
 			       (i == levels - 1 ? 0x7ff : 0x1ff);
 		uint64_t ea = a + idx * 8, pte;
 		uint32_t perm;
-		bool need_ad;
+		bool need_ad, dirty;
 		int r;
 
 retry:
@@ -272,6 +311,7 @@ retry:
 				return rv_fault(w, IOTLB_WALK_RESERVED, 2, 1,
 						ea, pte, gpa);
 			a = RV_PTE_PPN(pte) << RV_PAGE_SHIFT;
+			rv_pwc_insert(w, 2, i - 1, gpa, a);
 			continue;
 		}
 		if (i && (RV_PTE_PPN(pte) & ((1ULL << (9 * i)) - 1)))
@@ -281,15 +321,18 @@ retry:
 		if (access & ~perm)
 			return rv_fault(w, IOTLB_WALK_PERMISSION, 2, i + 1, ea,
 					pte, gpa);
-		need_ad = !(pte & RV_PTE_A) ||
-			  ((access & IOTLB_WALK_WRITE) && !(pte & RV_PTE_D));
+		/* See rv_fstage() on dirtying every writable grant. */
+		dirty = (access & IOTLB_WALK_WRITE) ||
+			((cfg->flags & IOTLB_WALK_RISCV_GADE) &&
+			 (perm & IOTLB_WALK_WRITE));
+		need_ad = !(pte & RV_PTE_A) || (dirty && !(pte & RV_PTE_D));
 		if (need_ad) {
 			uint64_t upd = pte | RV_PTE_A;
 
 			if (!(cfg->flags & IOTLB_WALK_RISCV_GADE))
 				return rv_fault(w, IOTLB_WALK_ACCESS_FLAG, 2,
 						i + 1, ea, pte, gpa);
-			if (access & IOTLB_WALK_WRITE)
+			if (dirty)
 				upd |= RV_PTE_D;
 			r = rv_cmpxchg(w, ea, be, pte, upd, &pte);
 			if (r == 1 && ++w->ad_retries <= RV_AD_RETRIES)
@@ -342,13 +385,13 @@ static int rv_fstage(struct rv_walk *w, uint64_t iova, unsigned int access,
 		return rv_fault(w, IOTLB_WALK_NON_CANONICAL, 1, levels, 0, 0,
 				iova);
 
-	for (i = levels - 1;; i--) {
+	for (i = rv_pwc_resume(w, 1, levels - 1, iova, &a);; i--) {
 		uint64_t pte_gpa = a + ((iova >> (RV_PAGE_SHIFT + 9 * i)) &
 					0x1ff) * 8;
 		struct rv_leaf gl;
 		uint64_t pte;
 		uint32_t perm;
-		bool need_ad;
+		bool need_ad, dirty;
 		int r;
 
 retry:
@@ -371,6 +414,7 @@ retry:
 				return rv_fault(w, IOTLB_WALK_RESERVED, 1, 1,
 						gl.out, pte, iova);
 			a = RV_PTE_PPN(pte) << RV_PAGE_SHIFT;
+			rv_pwc_insert(w, 1, i - 1, iova, a);
 			continue;
 		}
 		if (i && (RV_PTE_PPN(pte) & ((1ULL << (9 * i)) - 1)))
@@ -388,15 +432,25 @@ retry:
 		if (access & ~perm)
 			return rv_fault(w, IOTLB_WALK_PERMISSION, 1, i + 1,
 					gl.out, pte, iova);
-		need_ad = !(pte & RV_PTE_A) ||
-			  ((access & IOTLB_WALK_WRITE) && !(pte & RV_PTE_D));
+		/*
+		 * The vhost IOTLB keeps the whole grant and writes through it
+		 * without asking again, like an ATS translation requested
+		 * with no-write = 0; a grant without W would make a later
+		 * device write stall silently (vhost-iotlb-kernel.md §3.5).
+		 * So with hardware A/D updating on, a writable grant is
+		 * dirtied now; with it off, a clean page is granted read-only.
+		 */
+		dirty = (access & IOTLB_WALK_WRITE) ||
+			((cfg->flags & IOTLB_WALK_RISCV_SADE) &&
+			 (perm & IOTLB_WALK_WRITE));
+		need_ad = !(pte & RV_PTE_A) || (dirty && !(pte & RV_PTE_D));
 		if (need_ad) {
 			uint64_t upd = pte | RV_PTE_A;
 
 			if (!(cfg->flags & IOTLB_WALK_RISCV_SADE))
 				return rv_fault(w, IOTLB_WALK_ACCESS_FLAG, 1,
 						i + 1, gl.out, pte, iova);
-			if (access & IOTLB_WALK_WRITE)
+			if (dirty)
 				upd |= RV_PTE_D;
 			/* The update is an implicit store for the G-stage. */
 			r = rv_gstage(w, pte_gpa, IOTLB_WALK_WRITE, &gl);
@@ -438,8 +492,20 @@ int iotlb__walk_riscv(const struct iotlb_mem *mem,
 		      struct iotlb_walk_faultinfo *fault,
 		      struct iotlb_walk_trace *trace)
 {
+	return iotlb__walk_riscv_pwc(mem, cfg, NULL, iova, access, res, fault,
+				     trace);
+}
+
+int iotlb__walk_riscv_pwc(const struct iotlb_mem *mem,
+			  const struct iotlb_walk_riscv_cfg *cfg,
+			  const struct iotlb_walk_pwc *pwc, uint64_t iova,
+			  unsigned int access, struct iotlb_walk_result *res,
+			  struct iotlb_walk_faultinfo *fault,
+			  struct iotlb_walk_trace *trace)
+{
 	struct rv_walk w = {
 		.mem = mem, .cfg = cfg, .fault = fault, .trace = trace,
+		.pwc = pwc,
 	};
 	struct rv_leaf fl, gl;
 	unsigned int shift;

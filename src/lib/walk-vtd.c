@@ -531,7 +531,27 @@ int iotlb__walk_vtd(const struct iotlb_mem *mem,
 		    struct iotlb_walk_faultinfo *fault,
 		    struct iotlb_walk_trace *trace)
 {
+	return iotlb__walk_vtd_pwc(mem, cfg, NULL, iova, access, res, fault,
+				   trace);
+}
+
+/* Bytes one table of this level translates (level 1 = 4 KiB pages). */
+static uint64_t vtd_table_span(unsigned int level)
+{
+	unsigned int shift = VTD_PAGE_SHIFT + VTD_LEVEL_BITS * level;
+
+	return shift >= 64 ? 0 : 1ULL << shift;
+}
+
+int iotlb__walk_vtd_pwc(const struct iotlb_mem *mem,
+			const struct iotlb_vtd_pgtable *cfg,
+			const struct iotlb_walk_pwc *pwc, uint64_t iova,
+			unsigned int access, struct iotlb_walk_result *res,
+			struct iotlb_walk_faultinfo *fault,
+			struct iotlb_walk_trace *trace)
+{
 	unsigned int perm = IOTLB_WALK_READ | IOTLB_WALK_WRITE;
+	unsigned int start = 0;
 	bool sl, ad;
 	uint64_t table, a_bits, d_bit, base, size;
 	const char *what;
@@ -573,9 +593,28 @@ int iotlb__walk_vtd(const struct iotlb_mem *mem,
 	if (cfg->flags & IOTLB_VTD_PGT_NO_AD)
 		ad = false;
 
-	/* At most cfg->levels reads: a table pointing at itself ends at 1. */
+	/*
+	 * Resume at the deepest cached table on iova's path.  Entries above
+	 * it were present, checked and had A set when it was cached.
+	 */
 	table = cfg->root;
-	for (level = cfg->levels; level >= 1; level--) {
+	start = cfg->levels;
+	if (pwc) {
+		for (level = 1; level < cfg->levels; level++) {
+			uint64_t span = vtd_table_span(level), t;
+			uint32_t p;
+
+			if (pwc->lookup(pwc->ctx, 1, level, iova & ~(span - 1),
+					&t, &p)) {
+				table = t;
+				perm = p;
+				start = level;
+				break;
+			}
+		}
+	}
+	/* At most cfg->levels reads: a table pointing at itself ends at 1. */
+	for (level = start; level >= 1; level--) {
 		unsigned int shift = VTD_PAGE_SHIFT + VTD_LEVEL_BITS * (level - 1);
 		uint64_t egpa = table + ((iova >> shift) & 511) * 8;
 		unsigned int tries = 0, lperm;
@@ -629,6 +668,13 @@ again:
 		perm = lperm;
 		if (!leaf) {
 			table = e & VTD_GENMASK(51, VTD_PAGE_SHIFT);
+			if (pwc) {
+				uint64_t span = vtd_table_span(level - 1);
+
+				pwc->insert(pwc->ctx, 1, level - 1,
+					    iova & ~(span - 1), span, table,
+					    perm);
+			}
 			continue;
 		}
 		size = 1ULL << shift;

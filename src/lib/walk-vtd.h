@@ -47,24 +47,7 @@
 #include "iotlb.h"
 #include "walk.h"
 
-/* Capabilities of the emulated remapping unit (CAP_REG / ECAP_REG). */
-#define IOTLB_VTD_CAP_PT	(1U << 0)	/* ECAP.PT: pass-through */
-#define IOTLB_VTD_CAP_SC	(1U << 1)	/* ECAP.SC: SNP bit in legacy mode */
-#define IOTLB_VTD_CAP_DT	(1U << 2)	/* ECAP.DT: device TLB (TT=01b, DTE) */
-#define IOTLB_VTD_CAP_SL2M	(1U << 3)	/* CAP.SLLPS bit 0: 2 MiB SL pages */
-#define IOTLB_VTD_CAP_SL1G	(1U << 4)	/* CAP.SLLPS bit 1: 1 GiB SL pages */
-#define IOTLB_VTD_CAP_FL1G	(1U << 5)	/* CAP.FL1GP: 1 GiB FL pages */
-#define IOTLB_VTD_CAP_FL5L	(1U << 6)	/* CAP.FL5LP: 5-level FL tables */
-#define IOTLB_VTD_CAP_SLADS	(1U << 7)	/* ECAP.SLADS: SL A/D bits */
-#define IOTLB_VTD_CAP_SRS	(1U << 8)	/* ECAP.SRS: supervisor requests */
-#define IOTLB_VTD_CAP_EAFS	(1U << 9)	/* ECAP.EAFS: extended accessed */
-#define IOTLB_VTD_CAP_FLTS	(1U << 10)	/* ECAP.FLTS: PGTT=001b */
-#define IOTLB_VTD_CAP_SLTS	(1U << 11)	/* ECAP.SLTS: PGTT=010b */
-
-/* CAP_REG.SAGAW bits: which second-level table depths exist. */
-#define IOTLB_VTD_SAGAW_39	(1U << 1)	/* AW=001b, 3 levels */
-#define IOTLB_VTD_SAGAW_48	(1U << 2)	/* AW=010b, 4 levels */
-#define IOTLB_VTD_SAGAW_57	(1U << 3)	/* AW=011b, 5 levels */
+/* Capabilities (IOTLB_VTD_CAP_*) and SAGAW bits are public: iotlb.h. */
 
 /* A request without PASID (scalable mode then uses the RID_PASID). */
 #define IOTLB_VTD_NO_PASID	UINT32_MAX
@@ -133,5 +116,13 @@ int iotlb__walk_vtd(const struct iotlb_mem *mem,
 		    unsigned int access, struct iotlb_walk_result *res,
 		    struct iotlb_walk_faultinfo *fault,
 		    struct iotlb_walk_trace *trace);
+
+/* The same with a paging-structure cache (walk.h); pwc may be NULL. */
+int iotlb__walk_vtd_pwc(const struct iotlb_mem *mem,
+			const struct iotlb_vtd_pgtable *cfg,
+			const struct iotlb_walk_pwc *pwc, uint64_t iova,
+			unsigned int access, struct iotlb_walk_result *res,
+			struct iotlb_walk_faultinfo *fault,
+			struct iotlb_walk_trace *trace);
 
 #endif /* IOTLB_WALK_VTD_H */

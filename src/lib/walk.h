@@ -77,4 +77,45 @@ void iotlb__walk_trace_add(struct iotlb_walk_trace *t, uint32_t level,
 			   uint32_t stage, uint64_t entry_gpa, uint64_t entry,
 			   const char *what);
 
+/*
+ * Paging-structure cache, optional for every walker (NULL = uncached).
+ * Before descending, a walker asks for the deepest cached table on the
+ * path of iova: lookup(stage, level, tag) with tag = iova rounded down to
+ * the span one table of that level translates.  A hit gives the table's
+ * address and the permission accumulated above it, and the walk resumes
+ * there.  After following a valid non-leaf entry into a table of a given
+ * level, the walker inserts it.  Only present, valid, fully checked
+ * entries are ever inserted, so a cached walk faults exactly where an
+ * uncached one would.  Stage 2 entries (nested walks) use stage = 2 and
+ * intermediate addresses as tags.
+ */
+struct iotlb_walk_pwc {
+	int (*lookup)(void *ctx, uint32_t stage, uint32_t level, uint64_t tag,
+		      uint64_t *table, uint32_t *perm);
+	void (*insert)(void *ctx, uint32_t stage, uint32_t level, uint64_t tag,
+		       uint64_t span, uint64_t table, uint32_t perm);
+	void *ctx;
+};
+
+/* The cache behind iotlb_walk_pwc (walk-cache.c): set-associative, CLOCK. */
+struct iotlb__walk_cache;
+int iotlb__walk_cache_new(struct iotlb__walk_cache **out, uint32_t entries);
+void iotlb__walk_cache_free(struct iotlb__walk_cache *c);
+void iotlb__walk_cache_pwc(struct iotlb__walk_cache *c,
+			   struct iotlb_walk_pwc *pwc);
+/* Drop stage-1 entries overlapping [iova, iova+size) and all stage-2 ones. */
+void iotlb__walk_cache_invalidate(struct iotlb__walk_cache *c, uint64_t iova,
+				  uint64_t size);
+void iotlb__walk_cache_flush(struct iotlb__walk_cache *c);
+struct iotlb__walk_cache_stats {
+	uint64_t hits[IOTLB_WALK_TRACE_MAX];	/* by level */
+	uint64_t misses;
+	uint64_t inserts;
+	uint64_t evictions;
+	uint32_t entries;
+	uint32_t capacity;
+};
+void iotlb__walk_cache_stats(const struct iotlb__walk_cache *c,
+			     struct iotlb__walk_cache_stats *out);
+
 #endif /* IOTLB_WALK_H */
