@@ -277,6 +277,78 @@ int iotlb_domain_set_answer_limit(struct iotlb_domain *dom, uint64_t bytes);
 int iotlb_domain_get_stats(struct iotlb_domain *dom,
 			   struct iotlb_domain_stats *out);
 
+/*
+ * iotlb_engine — one io_uring serving the misses of many vhost devices;
+ * iotlb_device — one vhost fd attached to a domain
+ */
+struct iotlb_engine;
+struct iotlb_device;
+
+/* iotlb_engine_new() flags */
+#define IOTLB_ENGINE_NO_ASYNC_WRITES (1U << 0)	/* never IOSQE_ASYNC */
+
+/* iotlb_engine_add_device() flags */
+#define IOTLB_DEVICE_SET_NONBLOCK (1U << 0)	/* set O_NONBLOCK on the fd */
+#define IOTLB_DEVICE_NO_PREMAP (1U << 1)	/* reserved: no ring re-mapping */
+
+/* Called for every miss the guest's tables refuse (vIOMMU fault). */
+typedef void (*iotlb_fault_fn)(void *data, struct iotlb_device *dev,
+			       uint64_t iova, uint32_t access,
+			       const struct iotlb_translation *fault);
+/* Called once every INVALIDATE of an iotlb_engine_invalidate() completed. */
+typedef void (*iotlb_fence_fn)(void *data, int status);
+
+struct iotlb_device_stats {
+	uint64_t misses;		/* MISS messages read */
+	uint64_t misses_dup;		/* answered by an UPDATE already queued */
+	uint64_t misses_faulted;	/* the guest's tables refused them */
+	uint64_t updates;		/* UPDATE writes completed */
+	uint64_t update_bytes;		/* bytes those UPDATEs covered */
+	uint64_t invalidates;		/* INVALIDATE writes completed */
+	uint64_t write_errors;		/* writes the kernel refused */
+	uint64_t read_errors;		/* reads that failed */
+	uint64_t bad_messages;		/* unreadable or unexpected messages */
+	uint64_t latency_ns_max;	/* miss read -> UPDATE written */
+	uint64_t latency_ns_sum;
+	uint64_t latency_hist[16];	/* count per power of two of us: [i] < 2^i us */
+	int32_t state_errno;		/* 0, or why the device stopped (-errno) */
+	uint32_t queued;		/* writes waiting now */
+};
+
+struct iotlb_engine_stats {
+	uint64_t rounds;		/* iotlb_engine_process() calls that did work */
+	uint64_t completions;		/* io_uring completions handled */
+	uint64_t submits;		/* io_uring_submit() calls */
+	uint64_t misses;
+	uint64_t updates;
+	uint64_t invalidates;
+	uint64_t fences;		/* fence callbacks made */
+	uint32_t devices;
+	uint32_t read_mode;		/* 1: re-armed single reads */
+};
+
+int iotlb_engine_new(struct iotlb_engine **out, unsigned int flags);
+void iotlb_engine_free(struct iotlb_engine *e);
+int iotlb_engine_get_fd(struct iotlb_engine *e);
+int iotlb_engine_process(struct iotlb_engine *e);
+int iotlb_engine_run(struct iotlb_engine *e);
+int iotlb_engine_stop(struct iotlb_engine *e);
+void iotlb_engine_set_fault_fn(struct iotlb_engine *e, iotlb_fault_fn fn,
+			       void *data);
+int iotlb_engine_invalidate(struct iotlb_engine *e, struct iotlb_domain *dom,
+			    uint64_t iova, uint64_t size, iotlb_fence_fn fn,
+			    void *data);
+int iotlb_engine_get_stats(struct iotlb_engine *e,
+			   struct iotlb_engine_stats *out);
+
+int iotlb_engine_add_device(struct iotlb_engine *e, int fd,
+			    struct iotlb_domain *dom, unsigned int flags,
+			    struct iotlb_device **out);
+int iotlb_device_remove(struct iotlb_device *dev);
+int iotlb_device_map(struct iotlb_device *dev, uint64_t iova, uint64_t size);
+int iotlb_device_get_stats(struct iotlb_device *dev,
+			   struct iotlb_device_stats *out);
+
 #ifdef __cplusplus
 }
 #endif

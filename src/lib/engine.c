@@ -1,0 +1,787 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The miss-handling engine: one io_uring reads MISS messages from every
+ * attached vhost fd, answers each through its device's domain and writes
+ * the UPDATEs back, all writes of a round in one submission.
+ *
+ * Rules from shared/reference/vhost-iotlb-kernel.md this file lives by:
+ *  - one 72-byte message per read and per write (§3.1, §4.1);
+ *  - read first, write after: an UPDATE only wakes a miss already read
+ *    (§3.4, §9.4), so a miss is answered by an UPDATE submitted after
+ *    its read completed, never deduplicated against one already in
+ *    flight;
+ *  - at most one write in flight per fd: io-wq does not order writes to
+ *    one file (DESIGN.md "Engine traps"), so an INVALIDATE can never
+ *    overtake an earlier UPDATE of the same device;
+ *  - writes to a character device go out with IOSQE_ASYNC: vhost takes
+ *    the device and every vq mutex, which must not block the caller's
+ *    thread (§4.2, §6); socket writes (the simulator) complete inline.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "iotlb.h"
+#include "iotlb-internal.h"
+#include "vhost-msg.h"
+
+#define ENGINE_SQ_ENTRIES 1024
+#define ENGINE_CQ_ENTRIES 8192
+#define ENGINE_MAX_DEVICES 4096
+#define READ_BUF 128		/* >= 72: a shorter vhost read returns 0 */
+
+enum op {
+	OP_READ = 1,
+	OP_WRITE = 2,
+	OP_WAKE = 3,		/* the stop/wake eventfd */
+};
+
+struct fence {
+	unsigned int pending;
+	int status;
+	iotlb_fence_fn fn;
+	void *data;
+};
+
+struct wmsg {
+	unsigned char buf[IOTLB_VMSG_SIZE];
+	uint64_t t_read;	/* when the miss it answers was read, or 0 */
+	uint64_t bytes;
+	struct fence *fence;
+	uint8_t type;
+};
+
+struct iotlb_device {
+	struct iotlb_engine *e;
+	struct iotlb_domain *dom;
+	int fd;				/* our own duplicate */
+	unsigned int idx;
+	bool sock;			/* a socket (simulator): no IOSQE_ASYNC */
+	bool read_inflight, write_inflight, cancel_sent;
+	bool removed, dead;
+	unsigned char rbuf[READ_BUF];
+	struct wmsg *wq;		/* ring of queued writes */
+	uint32_t wq_head, wq_len, wq_alloc;
+	uint32_t wq_submitted;		/* queued messages already handed out */
+	struct iotlb_device_stats st;
+};
+
+struct iotlb_engine {
+	struct io_uring ring;
+	int efd;			/* CQE notification eventfd */
+	int wake_fd;			/* iotlb_engine_stop() */
+	uint64_t wake_buf;
+	bool wake_armed;
+	atomic_bool stop;
+	unsigned int flags;
+	struct iotlb_device **devs;
+	unsigned int ndevs, adevs;
+	unsigned int pending_sqes;
+	unsigned int inflight;		/* READ/WRITE/WAKE requests out */
+	iotlb_fault_fn fault_fn;
+	void *fault_data;
+	struct iotlb_engine_stats st;
+	int answered;			/* misses answered in this process() */
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t ud(void *p, enum op op)
+{
+	return (uint64_t)(uintptr_t)p | op;
+}
+
+static struct io_uring_sqe *engine_sqe(struct iotlb_engine *e)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&e->ring);
+
+	if (!sqe) {
+		/* SQ full: hand what we have to the kernel and try again. */
+		io_uring_submit(&e->ring);
+		e->st.submits++;
+		e->pending_sqes = 0;
+		sqe = io_uring_get_sqe(&e->ring);
+	}
+	if (sqe)
+		e->pending_sqes++;
+	return sqe;
+}
+
+static void arm_wake(struct iotlb_engine *e)
+{
+	struct io_uring_sqe *sqe;
+
+	if (e->wake_armed)
+		return;
+	sqe = engine_sqe(e);
+	if (!sqe)
+		return;
+	io_uring_prep_read(sqe, e->wake_fd, &e->wake_buf, sizeof(e->wake_buf), 0);
+	io_uring_sqe_set_data64(sqe, ud(e, OP_WAKE));
+	e->wake_armed = true;
+	e->inflight++;
+}
+
+IOTLB_EXPORT int iotlb_engine_new(struct iotlb_engine **out, unsigned int flags)
+{
+	struct io_uring_params p;
+	struct iotlb_engine *e;
+	int r;
+
+	if (!out || (flags & ~IOTLB_ENGINE_NO_ASYNC_WRITES))
+		return -EINVAL;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->flags = flags;
+	e->efd = e->wake_fd = -1;
+	memset(&p, 0, sizeof(p));
+	/* Room for a read and a write of every device, and then some. */
+	p.flags = IORING_SETUP_CQSIZE;
+	p.cq_entries = ENGINE_CQ_ENTRIES;
+	r = io_uring_queue_init_params(ENGINE_SQ_ENTRIES, &e->ring, &p);
+	if (r < 0) {
+		ERR("io_uring_queue_init: %s", strerror(-r));
+		free(e);
+		return r;
+	}
+	e->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	e->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (e->efd < 0 || e->wake_fd < 0) {
+		r = -errno;
+		goto err;
+	}
+	r = io_uring_register_eventfd(&e->ring, e->efd);
+	if (r < 0)
+		goto err;
+	e->st.read_mode = 1;
+	arm_wake(e);
+	io_uring_submit(&e->ring);
+	e->pending_sqes = 0;
+	*out = e;
+	return 0;
+err:
+	iotlb_engine_free(e);
+	return r;
+}
+
+static void device_free(struct iotlb_device *d)
+{
+	struct iotlb_engine *e = d->e;
+
+	e->devs[d->idx] = e->devs[--e->ndevs];
+	e->devs[d->idx]->idx = d->idx;
+	close(d->fd);
+	iotlb_domain_unref(d->dom);
+	free(d->wq);
+	free(d);
+	e->st.devices = e->ndevs;
+}
+
+/*
+ * Cancel everything in flight and wait (bounded) for the completions, so
+ * no io-wq worker still reads a buffer we are about to free.
+ */
+static void engine_drain(struct iotlb_engine *e)
+{
+	struct __kernel_timespec ts = { .tv_sec = 0, .tv_nsec = 100000000 };
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	int tries = 20;
+
+	atomic_store(&e->stop, true);
+	while (e->inflight && tries--) {
+		sqe = io_uring_get_sqe(&e->ring);
+		if (sqe) {
+			io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
+			io_uring_sqe_set_data64(sqe, 0);
+		}
+		io_uring_submit(&e->ring);
+		if (io_uring_wait_cqe_timeout(&e->ring, &cqe, &ts))
+			continue;
+		do {
+			if (io_uring_cqe_get_data64(cqe) & 3)
+				e->inflight--;
+			io_uring_cqe_seen(&e->ring, cqe);
+		} while (io_uring_peek_cqe(&e->ring, &cqe) == 0);
+	}
+}
+
+IOTLB_EXPORT void iotlb_engine_free(struct iotlb_engine *e)
+{
+	if (!e)
+		return;
+	if (e->ring.ring_fd >= 0) {
+		engine_drain(e);
+		io_uring_queue_exit(&e->ring);
+	}
+	while (e->ndevs)
+		device_free(e->devs[0]);
+	free(e->devs);
+	if (e->efd >= 0)
+		close(e->efd);
+	if (e->wake_fd >= 0)
+		close(e->wake_fd);
+	free(e);
+}
+
+IOTLB_EXPORT int iotlb_engine_get_fd(struct iotlb_engine *e)
+{
+	if (!e)
+		return -EINVAL;
+	return e->efd;
+}
+
+IOTLB_EXPORT void iotlb_engine_set_fault_fn(struct iotlb_engine *e,
+					    iotlb_fault_fn fn, void *data)
+{
+	if (!e)
+		return;
+	e->fault_fn = fn;
+	e->fault_data = data;
+}
+
+static void arm_read(struct iotlb_device *d)
+{
+	struct io_uring_sqe *sqe;
+
+	if (d->read_inflight || d->dead || d->removed)
+		return;
+	sqe = engine_sqe(d->e);
+	if (!sqe)
+		return;	/* retried at the end of the next round */
+	io_uring_prep_read(sqe, d->fd, d->rbuf, sizeof(d->rbuf), 0);
+	io_uring_sqe_set_data64(sqe, ud(d, OP_READ));
+	d->read_inflight = true;
+	d->e->inflight++;
+}
+
+/* Hand the device's next queued write to the kernel, one at a time. */
+static void kick_write(struct iotlb_device *d)
+{
+	struct io_uring_sqe *sqe;
+	struct wmsg *m;
+
+	if (d->write_inflight || !d->wq_len || d->dead)
+		return;
+	sqe = engine_sqe(d->e);
+	if (!sqe)
+		return;
+	m = &d->wq[d->wq_head];
+	io_uring_prep_write(sqe, d->fd, m->buf, IOTLB_VMSG_SIZE, 0);
+	if (!d->sock && !(d->e->flags & IOTLB_ENGINE_NO_ASYNC_WRITES))
+		sqe->flags |= IOSQE_ASYNC;
+	io_uring_sqe_set_data64(sqe, ud(d, OP_WRITE));
+	d->write_inflight = true;
+	d->e->inflight++;
+	d->wq_submitted = 1;
+}
+
+static int queue_write(struct iotlb_device *d, const struct iotlb_vmsg *v,
+		       uint64_t t_read, struct fence *f)
+{
+	struct wmsg *m;
+
+	if (d->wq_len == d->wq_alloc) {
+		uint32_t na = d->wq_alloc ? d->wq_alloc * 2 : 16, k;
+		struct wmsg *q = malloc(na * sizeof(*q));
+
+		if (!q)
+			return -ENOMEM;
+		for (k = 0; k < d->wq_len; k++)
+			q[k] = d->wq[(d->wq_head + k) % d->wq_alloc];
+		free(d->wq);
+		d->wq = q;
+		d->wq_head = 0;
+		d->wq_alloc = na;
+	}
+	m = &d->wq[(d->wq_head + d->wq_len) % d->wq_alloc];
+	iotlb__vmsg_encode(v, m->buf, sizeof(m->buf));
+	m->t_read = t_read;
+	m->bytes = v->size;
+	m->fence = f;
+	m->type = v->type;
+	d->wq_len++;
+	return 0;
+}
+
+/* An UPDATE queued but not yet handed to the kernel that covers iova. */
+static bool queued_covers(const struct iotlb_device *d, uint64_t iova,
+			  uint8_t perm)
+{
+	uint32_t k;
+
+	for (k = d->wq_submitted; k < d->wq_len; k++) {
+		const struct wmsg *m = &d->wq[(d->wq_head + k) % d->wq_alloc];
+		struct iotlb_vmsg v;
+
+		if (m->type != IOTLB_VMSG_UPDATE)
+			continue;
+		iotlb__vmsg_decode(m->buf, sizeof(m->buf), 0, &v);
+		if (v.iova <= iova && iova - v.iova < v.size &&
+		    (v.perm & perm) == perm)
+			return true;
+	}
+	return false;
+}
+
+static void answer_miss(struct iotlb_device *d, const struct iotlb_vmsg *miss,
+			uint64_t t_read)
+{
+	struct iotlb_engine *e = d->e;
+	struct iotlb_translation t;
+	struct iotlb_vmsg up = { .envelope = IOTLB_VMSG_V2, .type = IOTLB_VMSG_UPDATE };
+	uint32_t access = miss->perm & IOTLB_PERM_RW;
+	int r;
+
+	d->st.misses++;
+	e->st.misses++;
+	if (!access)
+		access = IOTLB_PERM_READ;
+	if (queued_covers(d, miss->iova, (uint8_t)access)) {
+		d->st.misses_dup++;
+		return;
+	}
+	r = iotlb_domain_translate(d->dom, miss->iova, access, &t);
+	if (r) {
+		/* No negative reply exists: the vq stalls; tell the VMM. */
+		d->st.misses_faulted++;
+		if (r < 0)
+			memset(&t, 0, sizeof(t));
+		if (e->fault_fn)
+			e->fault_fn(e->fault_data, d, miss->iova, access, &t);
+		return;
+	}
+	up.iova = t.iova;
+	up.size = t.size;
+	up.uaddr = t.owner_addr;
+	up.perm = (uint8_t)t.perm;
+	if (queue_write(d, &up, t_read, NULL))
+		return;
+	e->answered++;
+}
+
+static void device_gone(struct iotlb_device *d, int err)
+{
+	struct wmsg *m;
+
+	d->dead = true;
+	if (!d->st.state_errno)
+		d->st.state_errno = err;
+	/* Fail the fences of writes that will never be made. */
+	while (d->wq_len > (d->write_inflight ? 1U : 0U)) {
+		m = &d->wq[(d->wq_head + d->wq_len - 1) % d->wq_alloc];
+		if (m->fence) {
+			if (!m->fence->status)
+				m->fence->status = err;
+			if (--m->fence->pending == 0) {
+				m->fence->fn(m->fence->data, m->fence->status);
+				d->e->st.fences++;
+				free(m->fence);
+			}
+		}
+		d->wq_len--;
+	}
+}
+
+static void on_read(struct iotlb_device *d, int res)
+{
+	struct iotlb_vmsg m;
+
+	d->read_inflight = false;
+	if (d->removed)
+		return;
+	if (res == -EAGAIN || res == -EINTR) {
+		arm_read(d);
+		return;
+	}
+	if (res == 0) {
+		/* vhost never returns 0 to a 128-byte read: the peer is gone */
+		device_gone(d, -EPIPE);
+		return;
+	}
+	if (res < 0) {
+		d->st.read_errors++;
+		WARN("device %d: read: %s", d->fd, strerror(-res));
+		device_gone(d, res);
+		return;
+	}
+	if (iotlb__vmsg_decode(d->rbuf, (size_t)res, 0, &m) < 0 ||
+	    m.type != IOTLB_VMSG_MISS)
+		d->st.bad_messages++;
+	else
+		answer_miss(d, &m, now_ns());
+	arm_read(d);
+}
+
+static void fence_done(struct iotlb_engine *e, struct fence *f, int status)
+{
+	if (status && !f->status)
+		f->status = status;
+	if (--f->pending)
+		return;
+	f->fn(f->data, f->status);
+	e->st.fences++;
+	free(f);
+}
+
+static void on_write(struct iotlb_device *d, int res)
+{
+	struct wmsg *m = &d->wq[d->wq_head];
+
+	d->write_inflight = false;
+	d->wq_submitted = 0;
+	if (res == IOTLB_VMSG_SIZE) {
+		if (m->type == IOTLB_VMSG_UPDATE) {
+			uint64_t lat = m->t_read ? now_ns() - m->t_read : 0;
+			unsigned int b = 0;
+
+			d->st.updates++;
+			d->e->st.updates++;
+			d->st.update_bytes += m->bytes;
+			if (m->t_read) {
+				d->st.latency_ns_sum += lat;
+				if (lat > d->st.latency_ns_max)
+					d->st.latency_ns_max = lat;
+				for (lat /= 1000; lat && b < 15; lat >>= 1)
+					b++;
+				d->st.latency_hist[b]++;
+			}
+		} else {
+			d->st.invalidates++;
+			d->e->st.invalidates++;
+		}
+	} else {
+		/* EINVAL / EFAULT from vhost, or a dead socket. */
+		d->st.write_errors++;
+		WARN("device %d: %s write: %s", d->fd,
+		     iotlb__vmsg_type_name(m->type),
+		     res < 0 ? strerror(-res) : "short write");
+	}
+	if (m->fence)
+		fence_done(d->e, m->fence, res == IOTLB_VMSG_SIZE ? 0 :
+			   res < 0 ? res : -EIO);
+	d->wq_head = (d->wq_head + 1) % d->wq_alloc;
+	d->wq_len--;
+	if (res == -EPIPE || res == -EBADF || res == -ECONNRESET)
+		device_gone(d, res);
+	if (!d->removed)
+		kick_write(d);
+}
+
+static void maybe_free(struct iotlb_device *d)
+{
+	if (d->removed && !d->read_inflight && !d->write_inflight)
+		device_free(d);
+}
+
+static void handle_cqe(struct iotlb_engine *e, struct io_uring_cqe *cqe)
+{
+	uint64_t data = io_uring_cqe_get_data64(cqe);
+	enum op op = (enum op)(data & 3);
+	void *p = (void *)(uintptr_t)(data & ~3ULL);
+
+	e->st.completions++;
+	if (op)
+		e->inflight--;
+	switch (op) {
+	case OP_READ:
+		on_read(p, cqe->res);
+		maybe_free(p);
+		break;
+	case OP_WRITE:
+		on_write(p, cqe->res);
+		maybe_free(p);
+		break;
+	case OP_WAKE:
+		e->wake_armed = false;
+		arm_wake(e);
+		break;
+	default:
+		break;	/* cancel requests */
+	}
+}
+
+IOTLB_EXPORT int iotlb_engine_process(struct iotlb_engine *e)
+{
+	struct io_uring_cqe *cqe;
+	uint64_t junk;
+	unsigned int i, n;
+	bool work = false;
+
+	if (!e)
+		return -EINVAL;
+	/* The eventfd is only a hint: drain it, then drain the CQ. */
+	while (read(e->efd, &junk, sizeof(junk)) > 0)
+		;
+	e->answered = 0;
+	do {
+		n = 0;
+		while (io_uring_peek_cqe(&e->ring, &cqe) == 0) {
+			handle_cqe(e, cqe);
+			io_uring_cqe_seen(&e->ring, cqe);
+			n++;
+		}
+		/* Re-arm anything an SQ-full moment left behind. */
+		for (i = 0; i < e->ndevs; i++) {
+			arm_read(e->devs[i]);
+			kick_write(e->devs[i]);
+		}
+		if (e->pending_sqes) {
+			io_uring_submit(&e->ring);
+			e->st.submits++;
+			e->pending_sqes = 0;
+		}
+		work |= n > 0;
+	} while (n);
+	if (work)
+		e->st.rounds++;
+	return e->answered;
+}
+
+IOTLB_EXPORT int iotlb_engine_run(struct iotlb_engine *e)
+{
+	struct io_uring_cqe *cqe;
+	int r;
+
+	if (!e)
+		return -EINVAL;
+	while (!atomic_load(&e->stop)) {
+		r = iotlb_engine_process(e);
+		if (r < 0)
+			return r;
+		if (atomic_load(&e->stop))
+			break;
+		r = io_uring_wait_cqe(&e->ring, &cqe);
+		if (r < 0 && r != -EINTR && r != -EAGAIN)
+			return r;
+	}
+	atomic_store(&e->stop, false);
+	return 0;
+}
+
+/* Safe from any thread and from a signal handler. */
+IOTLB_EXPORT int iotlb_engine_stop(struct iotlb_engine *e)
+{
+	uint64_t one = 1;
+
+	if (!e)
+		return -EINVAL;
+	atomic_store(&e->stop, true);
+	if (write(e->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		return -errno;
+	return 0;
+}
+
+IOTLB_EXPORT int iotlb_engine_add_device(struct iotlb_engine *e, int fd,
+					 struct iotlb_domain *dom,
+					 unsigned int flags,
+					 struct iotlb_device **out)
+{
+	struct iotlb_device *d;
+	struct stat st;
+	int fl;
+
+	if (!e || !dom || fd < 0 ||
+	    (flags & ~(IOTLB_DEVICE_SET_NONBLOCK | IOTLB_DEVICE_NO_PREMAP)))
+		return -EINVAL;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISCHR(st.st_mode) && !S_ISSOCK(st.st_mode))
+		return -ENOTTY;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0)
+		return -errno;
+	/*
+	 * io_uring writes to a blocking vhost fd wait for POLLOUT, which
+	 * vhost never signals (§6): they would never complete.
+	 */
+	if (!(fl & O_NONBLOCK)) {
+		if (!(flags & IOTLB_DEVICE_SET_NONBLOCK))
+			return -EAGAIN;
+		if (fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+			return -errno;
+	}
+	if (e->ndevs >= ENGINE_MAX_DEVICES)
+		return -ENOSPC;
+	if (e->ndevs == e->adevs) {
+		unsigned int na = e->adevs ? e->adevs * 2 : 16;
+		struct iotlb_device **p = realloc(e->devs, na * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		e->devs = p;
+		e->adevs = na;
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (d->fd < 0) {
+		int r = -errno;
+
+		free(d);
+		if (r == -EMFILE)
+			ERR("out of file descriptors (RLIMIT_NOFILE) adding a device");
+		return r;
+	}
+	d->e = e;
+	d->dom = iotlb_domain_ref(dom);
+	d->sock = S_ISSOCK(st.st_mode);
+	d->idx = e->ndevs;
+	e->devs[e->ndevs++] = d;
+	e->st.devices = e->ndevs;
+	arm_read(d);
+	io_uring_submit(&e->ring);
+	e->pending_sqes = 0;
+	if (out)
+		*out = d;
+	return 0;
+}
+
+/*
+ * Detach: cancel the outstanding read; the device's memory and its fd
+ * duplicate go once the ring has returned everything in flight.
+ */
+IOTLB_EXPORT int iotlb_device_remove(struct iotlb_device *dev)
+{
+	struct iotlb_engine *e;
+	struct io_uring_sqe *sqe;
+
+	if (!dev || dev->removed)
+		return -EINVAL;
+	e = dev->e;
+	dev->removed = true;
+	device_gone(dev, -ENODEV);
+	if (dev->read_inflight) {
+		sqe = engine_sqe(e);
+		if (sqe) {
+			io_uring_prep_cancel64(sqe, ud(dev, OP_READ), 0);
+			io_uring_sqe_set_data64(sqe, 0);
+			io_uring_submit(&e->ring);
+			e->pending_sqes = 0;
+		}
+	}
+	maybe_free(dev);
+	return 0;
+}
+
+/*
+ * Map [iova, iova+size) ahead of any miss (ring areas before the VMM
+ * attaches the backend): one UPDATE per host-contiguous piece.
+ */
+IOTLB_EXPORT int iotlb_device_map(struct iotlb_device *dev, uint64_t iova,
+				  uint64_t size)
+{
+	uint64_t last, at = iova;
+	int n = 0, r;
+
+	if (!dev || !size || size - 1 > UINT64_MAX - iova)
+		return -EINVAL;
+	if (dev->dead)
+		return dev->st.state_errno ? dev->st.state_errno : -ENODEV;
+	last = iova + size - 1;
+	for (;;) {
+		struct iotlb_translation t;
+		struct iotlb_vmsg up = { .envelope = IOTLB_VMSG_V2,
+					 .type = IOTLB_VMSG_UPDATE };
+
+		r = iotlb_domain_translate(dev->dom, at, IOTLB_PERM_READ, &t);
+		if (r)
+			return r < 0 ? r : -EFAULT;
+		up.iova = t.iova;
+		up.size = t.size;
+		up.uaddr = t.owner_addr;
+		up.perm = (uint8_t)t.perm;
+		r = queue_write(dev, &up, 0, NULL);
+		if (r)
+			return r;
+		n++;
+		if (t.iova + (t.size - 1) >= last)
+			break;
+		at = t.iova + t.size;
+	}
+	kick_write(dev);
+	io_uring_submit(&dev->e->ring);
+	dev->e->pending_sqes = 0;
+	return n;
+}
+
+IOTLB_EXPORT int iotlb_engine_invalidate(struct iotlb_engine *e,
+					 struct iotlb_domain *dom,
+					 uint64_t iova, uint64_t size,
+					 iotlb_fence_fn fn, void *data)
+{
+	struct iotlb_vmsg inv = { .envelope = IOTLB_VMSG_V2,
+				  .type = IOTLB_VMSG_INVALIDATE,
+				  .iova = iova, .size = size };
+	struct fence *f;
+	unsigned int i;
+	int r;
+
+	if (!e || !dom || !fn || !size || size - 1 > UINT64_MAX - iova)
+		return -EINVAL;
+	r = iotlb_domain_invalidate_range(dom, iova, size);
+	if (r)
+		return r;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	f->fn = fn;
+	f->data = data;
+	/* Hold a reference while queueing so no completion fires early. */
+	f->pending = 1;
+	for (i = 0; i < e->ndevs; i++) {
+		struct iotlb_device *d = e->devs[i];
+
+		if (d->dom != dom || d->dead || d->removed)
+			continue;
+		if (queue_write(d, &inv, 0, f)) {
+			f->status = -ENOMEM;
+			continue;
+		}
+		f->pending++;
+		kick_write(d);
+	}
+	if (e->pending_sqes) {
+		io_uring_submit(&e->ring);
+		e->st.submits++;
+		e->pending_sqes = 0;
+	}
+	fence_done(e, f, 0);
+	return 0;
+}
+
+IOTLB_EXPORT int iotlb_engine_get_stats(struct iotlb_engine *e,
+					struct iotlb_engine_stats *out)
+{
+	if (!e || !out)
+		return -EINVAL;
+	*out = e->st;
+	return 0;
+}
+
+IOTLB_EXPORT int iotlb_device_get_stats(struct iotlb_device *dev,
+					struct iotlb_device_stats *out)
+{
+	if (!dev || !out)
+		return -EINVAL;
+	*out = dev->st;
+	out->queued = dev->wq_len;
+	return 0;
+}

@@ -1,0 +1,436 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Description: the io_uring engine against simulated vhost devices:
+ * misses answered, faults reported, invalidation fences, the caller's
+ * own poll loop, a dedicated thread, blocking fds refused, a device
+ * going away while others keep being served.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "iotlb.h"
+#include "iotlb-internal.h"
+#include "sim.h"
+
+#define MIB (1ULL << 20)
+#define OWNER 0x7f0000000000ULL
+#define RING 0x100000ULL	/* ring areas at 1 MiB */
+#define DMA 0x10000000ULL	/* guest DMA memory: iova == gpa */
+#define WS (64 * MIB)
+
+struct t_env {
+	struct iotlb_mem *mem;
+	struct iotlb_domain *dom;
+	struct iotlb_sim_map *truth;
+	struct iotlb_engine *e;
+	struct iotlb_sim *sim[4];
+	int peer[4];
+	struct iotlb_device *dev[4];
+	unsigned int nsim;
+	unsigned int faults;
+	uint64_t fault_iova;
+	int fences, fence_status;
+};
+
+/* Guest mapping: the VMM pushes it to a map-table domain and the truth. */
+static void t_guest_map(struct t_env *t, uint64_t iova, uint64_t size, uint32_t perm)
+{
+	ck_assert_int_eq(iotlb_domain_map(t->dom, iova, size, iova, perm), 0);
+	ck_assert_int_eq(iotlb_sim_map_set(t->truth, iova, size, OWNER + iova, perm), 0);
+}
+
+static void t_guest_unmap(struct t_env *t, uint64_t iova, uint64_t size)
+{
+	ck_assert_int_eq(iotlb_domain_unmap(t->dom, iova, size), 0);
+	ck_assert_int_eq(iotlb_sim_map_clear(t->truth, iova, size), 0);
+}
+
+static void t_fault(void *data, struct iotlb_device *dev, uint64_t iova,
+		    uint32_t access, const struct iotlb_translation *f)
+{
+	struct t_env *t = data;
+
+	t->faults++;
+	t->fault_iova = iova;
+	ck_assert_uint_eq(f->fault, IOTLB_FAULT_NOT_PRESENT);
+}
+
+static void t_env(struct t_env *t, unsigned int nsim)
+{
+	struct iotlb_mem_region r = { 0, 1ULL << 32, NULL, OWNER, 0 };
+	struct iotlb_sim_oracle o;
+	struct iotlb_sim_config cfg;
+
+	memset(t, 0, sizeof(*t));
+	ck_assert_int_eq(iotlb_mem_new(&t->mem), 0);
+	ck_assert_int_eq(iotlb_mem_add_region(t->mem, &r), 0);
+	ck_assert_int_eq(iotlb_domain_new_map(&t->dom, t->mem), 0);
+	ck_assert_int_eq(iotlb_sim_map_new(&t->truth), 0);
+	ck_assert_int_eq(iotlb_engine_new(&t->e, 0), 0);
+	iotlb_engine_set_fault_fn(t->e, t_fault, t);
+	iotlb_sim_oracle_from_map(&o, t->truth);
+	iotlb_sim_config_init(&cfg, IOTLB_SIM_KERNEL_MAINLINE);
+	t_guest_map(t, RING, 0x100000 * 4, IOTLB_PERM_RW);
+	t_guest_map(t, DMA, WS, IOTLB_PERM_RW);
+	for (unsigned int i = 0; i < nsim; i++) {
+		struct iotlb_sim_ring_config rc = { RING + i * 0x100000, RING + i * 0x100000 + 0x10000,
+						    RING + i * 0x100000 + 0x20000, 256 };
+
+		ck_assert_int_eq(iotlb_sim_new(&t->sim[i], &cfg, &o, &t->peer[i]), 0);
+		ck_assert_int_eq(iotlb_sim_add_ring(t->sim[i], &rc), 0);
+		ck_assert_int_eq(iotlb_engine_add_device(t->e, t->peer[i], t->dom, 0, &t->dev[i]), 0);
+	}
+	t->nsim = nsim;
+}
+
+static void t_env_free(struct t_env *t)
+{
+	iotlb_engine_free(t->e);
+	for (unsigned int i = 0; i < t->nsim; i++) {
+		if (t->sim[i])
+			iotlb_sim_free(t->sim[i]);
+		if (t->peer[i] >= 0)
+			close(t->peer[i]);
+	}
+	iotlb_domain_unref(t->dom);
+	iotlb_mem_unref(t->mem);
+	iotlb_sim_map_free(t->truth);
+}
+
+static void t_push_random(struct t_env *t, unsigned int s, unsigned int n, uint64_t seed)
+{
+	for (unsigned int c = 0; c < n; c++) {
+		uint64_t off = iotlb_sim_rand(&seed) % (WS - 4096);
+		struct iotlb_sim_buf b[2] = {
+			{ DMA + off, 12, c & 1 ? IOTLB_VMSG_PERM_WO : IOTLB_VMSG_PERM_RO },
+			{ DMA + ((off + 4096) % (WS - 2048)), 1500, IOTLB_VMSG_PERM_RO },
+		};
+
+		ck_assert_int_eq(iotlb_sim_ring_push(t->sim[s], 0, b, 2), 0);
+	}
+	iotlb_sim_kick(t->sim[s], 0);
+}
+
+static uint64_t t_done(struct t_env *t, unsigned int s)
+{
+	struct iotlb_sim_ring_stats rs;
+
+	ck_assert_int_eq(iotlb_sim_ring_stats(t->sim[s], 0, &rs), 0);
+	return rs.chains_done;
+}
+
+/* Drive simulators and engine in lockstep until cond or a round limit. */
+static void t_spin(struct t_env *t, int rounds)
+{
+	for (int i = 0; i < rounds; i++) {
+		for (unsigned int s = 0; s < t->nsim; s++)
+			if (t->sim[s])
+				iotlb_sim_process(t->sim[s]);
+		ck_assert_int_ge(iotlb_engine_process(t->e), 0);
+	}
+}
+
+static void t_no_stale(struct t_env *t)
+{
+	for (unsigned int s = 0; s < t->nsim; s++) {
+		struct iotlb_sim_stats st;
+
+		if (!t->sim[s])
+			continue;
+		iotlb_sim_get_stats(t->sim[s], &st);
+		ck_assert_msg(st.stale_accesses == 0, "device %u: %llu stale accesses", s,
+			      (unsigned long long)st.stale_accesses);
+		ck_assert_msg(st.write_einval + st.write_efault == 0,
+			      "device %u: kernel would have refused %llu writes", s,
+			      (unsigned long long)(st.write_einval + st.write_efault));
+	}
+}
+
+/* Every miss read is answered; coalesced answers; devices all progress. */
+START_TEST(engine_serves_misses)
+{
+	struct t_env t;
+	struct iotlb_device_stats ds;
+	struct iotlb_sim_stats ss;
+	struct iotlb_engine_stats es;
+
+	t_env(&t, 3);
+	for (unsigned int s = 0; s < 3; s++)
+		t_push_random(&t, s, 3000, 100 + s);
+	for (int i = 0; i < 20000; i++) {
+		t_spin(&t, 1);
+		if (t_done(&t, 0) == 3000 && t_done(&t, 1) == 3000 && t_done(&t, 2) == 3000)
+			break;
+	}
+	for (unsigned int s = 0; s < 3; s++) {
+		ck_assert_msg(t_done(&t, s) == 3000, "device %u: %llu of 3000 chains", s,
+			      (unsigned long long)t_done(&t, s));
+		iotlb_sim_get_stats(t.sim[s], &ss);
+		ck_assert_int_eq(iotlb_device_get_stats(t.dev[s], &ds), 0);
+		ck_assert_uint_eq(ds.misses, ss.misses_read);
+		ck_assert_uint_eq(ds.misses_faulted, 0);
+		ck_assert_uint_eq(ds.updates + ds.misses_dup, ds.misses);
+		/*
+		 * A map-table domain answers with whole intervals: the ring
+		 * area and the 64 MiB of DMA memory, one UPDATE each (more
+		 * only when a duplicate miss raced a write).
+		 */
+		ck_assert_msg(ds.updates >= 2 && ds.updates < 10, "device %u: %llu updates", s,
+			      (unsigned long long)ds.updates);
+		ck_assert_uint_ge(ds.update_bytes / ds.updates, 2 * MIB);
+		ck_assert_uint_gt(ds.latency_ns_max, 0);
+	}
+	t_no_stale(&t);
+	ck_assert_int_eq(iotlb_engine_get_stats(t.e, &es), 0);
+	ck_assert_uint_eq(es.devices, 3);
+	ck_assert_uint_gt(es.rounds, 0);
+	t_env_free(&t);
+}
+END_TEST
+
+/* A miss the guest's tables refuse goes to the fault callback, counted. */
+START_TEST(engine_reports_faults)
+{
+	struct t_env t;
+	struct iotlb_device_stats ds;
+	struct iotlb_sim_buf b = { 0x80000000ULL, 64, IOTLB_VMSG_PERM_RO };
+
+	t_env(&t, 1);
+	ck_assert_int_eq(iotlb_sim_ring_push(t.sim[0], 0, &b, 1), 0);
+	iotlb_sim_kick(t.sim[0], 0);
+	t_spin(&t, 50);
+	ck_assert_uint_eq(t.faults, 1);
+	ck_assert_uint_eq(t.fault_iova, 0x80000000ULL);
+	ck_assert_int_eq(iotlb_device_get_stats(t.dev[0], &ds), 0);
+	ck_assert_uint_eq(ds.misses_faulted, 1);
+	/* The guest maps it and kicks again: the new miss is answered. */
+	t_guest_map(&t, 0x80000000ULL, 0x1000, IOTLB_PERM_READ);
+	iotlb_sim_kick(t.sim[0], 0);
+	t_spin(&t, 50);
+	ck_assert_uint_eq(t_done(&t, 0), 1);
+	t_no_stale(&t);
+	t_env_free(&t);
+}
+END_TEST
+
+static void t_fence(void *data, int status)
+{
+	struct t_env *t = data;
+
+	t->fences++;
+	t->fence_status = status;
+}
+
+/* After the fence no device can reach the invalidated translation. */
+START_TEST(engine_invalidate_fence)
+{
+	struct t_env t;
+	struct iotlb_sim_buf b = { DMA + 0x5000, 64, IOTLB_VMSG_PERM_RO };
+
+	t_env(&t, 2);
+	for (unsigned int s = 0; s < 2; s++) {
+		ck_assert_int_eq(iotlb_sim_ring_push(t.sim[s], 0, &b, 1), 0);
+		iotlb_sim_kick(t.sim[s], 0);
+	}
+	t_spin(&t, 50);
+	ck_assert_uint_eq(t_done(&t, 0) + t_done(&t, 1), 2);
+	ck_assert_int_eq(iotlb_sim_iotlb_lookup(t.sim[0], DMA + 0x5000, NULL, NULL, NULL, NULL), 0);
+	/* Guest unmaps one page: VMM updates the domain, then invalidates. */
+	t_guest_unmap(&t, DMA + 0x5000, 0x1000);
+	ck_assert_int_eq(iotlb_engine_invalidate(t.e, t.dom, DMA + 0x5000, 0x1000, t_fence, &t), 0);
+	for (int i = 0; i < 100 && !t.fences; i++)
+		t_spin(&t, 1);
+	ck_assert_int_eq(t.fences, 1);
+	ck_assert_int_eq(t.fence_status, 0);
+	for (unsigned int s = 0; s < 2; s++) {
+		iotlb_sim_process(t.sim[s]);
+		ck_assert_int_eq(iotlb_sim_iotlb_lookup(t.sim[s], DMA + 0x5000, NULL, NULL,
+							NULL, NULL), -ENOENT);
+		/* The device touches it again: a miss, refused, never stale. */
+		ck_assert_int_eq(iotlb_sim_ring_push(t.sim[s], 0, &b, 1), 0);
+		iotlb_sim_kick(t.sim[s], 0);
+	}
+	t_spin(&t, 50);
+	ck_assert_uint_eq(t.faults, 2);
+	t_no_stale(&t);
+	/* No device on the domain: the fence completes at once. */
+	{
+		struct iotlb_domain *other;
+
+		ck_assert_int_eq(iotlb_domain_new_map(&other, t.mem), 0);
+		ck_assert_int_eq(iotlb_engine_invalidate(t.e, other, 0, 0x1000, t_fence, &t), 0);
+		ck_assert_int_eq(t.fences, 2);
+		iotlb_domain_unref(other);
+	}
+	ck_assert_int_eq(iotlb_engine_invalidate(t.e, t.dom, 0, 0, t_fence, &t), -EINVAL);
+	ck_assert_int_eq(iotlb_engine_invalidate(t.e, t.dom, 0, 1, NULL, &t), -EINVAL);
+	t_env_free(&t);
+}
+END_TEST
+
+/* Threading model 1: the caller's own poll() loop on the engine's fd. */
+START_TEST(engine_caller_poll_loop)
+{
+	struct t_env t;
+
+	t_env(&t, 1);
+	t_push_random(&t, 0, 2000, 7);
+	for (int i = 0; i < 20000 && t_done(&t, 0) < 2000; i++) {
+		struct pollfd p[2] = {
+			{ iotlb_engine_get_fd(t.e), POLLIN, 0 },
+			{ iotlb_sim_get_fd(t.sim[0]), POLLIN, 0 },
+		};
+
+		ck_assert_int_ge(poll(p, 2, 1000), 0);
+		if (p[0].revents & POLLIN)
+			ck_assert_int_ge(iotlb_engine_process(t.e), 0);
+		iotlb_sim_process(t.sim[0]);
+	}
+	ck_assert_uint_eq(t_done(&t, 0), 2000);
+	t_no_stale(&t);
+	t_env_free(&t);
+}
+END_TEST
+
+static void *t_runner(void *arg)
+{
+	struct iotlb_engine *e = arg;
+
+	return (void *)(intptr_t)iotlb_engine_run(e);
+}
+
+/* Threading model 2: iotlb_engine_run() on a dedicated thread. */
+START_TEST(engine_dedicated_thread)
+{
+	struct t_env t;
+	pthread_t th;
+	void *ret;
+
+	t_env(&t, 1);
+	t_push_random(&t, 0, 2000, 9);
+	ck_assert_int_eq(pthread_create(&th, NULL, t_runner, t.e), 0);
+	for (int i = 0; i < 200000 && t_done(&t, 0) < 2000; i++) {
+		struct pollfd p = { iotlb_sim_get_fd(t.sim[0]), POLLIN, 0 };
+
+		poll(&p, 1, 10);
+		iotlb_sim_process(t.sim[0]);
+	}
+	ck_assert_int_eq(iotlb_engine_stop(t.e), 0);
+	ck_assert_int_eq(pthread_join(th, &ret), 0);
+	ck_assert_int_eq((int)(intptr_t)ret, 0);
+	ck_assert_uint_eq(t_done(&t, 0), 2000);
+	t_no_stale(&t);
+	t_env_free(&t);
+}
+END_TEST
+
+/* io_uring writes on a blocking fd never complete: refused unless fixed. */
+START_TEST(engine_blocking_fd_refused)
+{
+	struct t_env t;
+	int sv[2], fd;
+	struct iotlb_device *d;
+
+	t_env(&t, 0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	ck_assert_int_eq(iotlb_engine_add_device(t.e, sv[0], t.dom, 0, &d), -EAGAIN);
+	ck_assert_int_eq(iotlb_engine_add_device(t.e, sv[0], t.dom, IOTLB_DEVICE_SET_NONBLOCK, &d), 0);
+	ck_assert(fcntl(sv[0], F_GETFL) & O_NONBLOCK);
+	ck_assert_int_eq(iotlb_device_remove(d), 0);
+	ck_assert_int_eq(iotlb_engine_add_device(t.e, -1, t.dom, 0, &d), -EINVAL);
+	ck_assert_int_eq(iotlb_engine_add_device(t.e, 999, t.dom, 0, &d), -EBADF);
+	fd = open("/dev/null", O_RDWR | O_NONBLOCK);
+	ck_assert_int_eq(iotlb_engine_add_device(t.e, fd, t.dom, 0, &d), 0);	/* a char device */
+	ck_assert_int_eq(iotlb_device_remove(d), 0);
+	close(fd);
+	fd = open("/etc/hostname", O_RDONLY | O_NONBLOCK);
+	if (fd >= 0) {
+		ck_assert_int_eq(iotlb_engine_add_device(t.e, fd, t.dom, 0, &d), -ENOTTY);
+		close(fd);
+	}
+	t_spin(&t, 5);
+	close(sv[0]);
+	close(sv[1]);
+	t_env_free(&t);
+}
+END_TEST
+
+/* One device disappears; the others keep being served. */
+START_TEST(engine_device_gone)
+{
+	struct t_env t;
+	struct iotlb_device_stats ds;
+
+	t_env(&t, 2);
+	iotlb_sim_free(t.sim[0]);	/* closes the simulator's end */
+	t.sim[0] = NULL;
+	t_push_random(&t, 1, 500, 3);
+	for (int i = 0; i < 5000 && t_done(&t, 1) < 500; i++)
+		t_spin(&t, 1);
+	ck_assert_uint_eq(t_done(&t, 1), 500);
+	ck_assert_int_eq(iotlb_device_get_stats(t.dev[0], &ds), 0);
+	ck_assert_int_eq(ds.state_errno, -EPIPE);
+	ck_assert_int_eq(iotlb_device_map(t.dev[0], DMA, 0x1000), -EPIPE);
+	ck_assert_int_eq(iotlb_device_remove(t.dev[0]), 0);
+	ck_assert_int_eq(iotlb_device_remove(t.dev[0]), -EINVAL);
+	t_spin(&t, 5);
+	t_env_free(&t);
+}
+END_TEST
+
+/* Ring pre-mapping: each ring area as one entry before any miss. */
+START_TEST(engine_premap_rings)
+{
+	struct t_env t;
+	struct iotlb_sim_stats ss;
+	uint64_t start, last;
+
+	t_env(&t, 1);
+	ck_assert_int_eq(iotlb_device_map(t.dev[0], RING, IOTLB_SIM_DESC_SIZE(256)), 1);
+	ck_assert_int_eq(iotlb_device_map(t.dev[0], RING + 0x10000, IOTLB_SIM_AVAIL_SIZE(256)), 1);
+	ck_assert_int_eq(iotlb_device_map(t.dev[0], RING + 0x20000, IOTLB_SIM_USED_SIZE(256)), 1);
+	ck_assert_int_eq(iotlb_device_map(t.dev[0], 0x90000000ULL, 0x1000), -EFAULT);
+	t_spin(&t, 10);
+	ck_assert_int_eq(iotlb_sim_iotlb_lookup(t.sim[0], RING + 0x20000, &start, &last, NULL, NULL), 0);
+	ck_assert(start <= RING + 0x20000 && last >= RING + 0x20000 + IOTLB_SIM_USED_SIZE(256) - 1);
+	/* The kick finds every ring area mapped: no miss at all. */
+	iotlb_sim_kick(t.sim[0], 0);
+	t_spin(&t, 5);
+	iotlb_sim_get_stats(t.sim[0], &ss);
+	ck_assert_uint_eq(ss.misses, 0);
+	t_env_free(&t);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("engine");
+	TCase *tc = tcase_create("sim");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, engine_serves_misses);
+	tcase_add_test(tc, engine_reports_faults);
+	tcase_add_test(tc, engine_invalidate_fence);
+	tcase_add_test(tc, engine_caller_poll_loop);
+	tcase_add_test(tc, engine_dedicated_thread);
+	tcase_add_test(tc, engine_blocking_fd_refused);
+	tcase_add_test(tc, engine_device_gone);
+	tcase_add_test(tc, engine_premap_rings);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
