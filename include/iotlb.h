@@ -305,6 +305,12 @@ struct iotlb_device_stats {
 	uint64_t updates;		/* UPDATE writes completed */
 	uint64_t update_bytes;		/* bytes those UPDATEs covered */
 	uint64_t invalidates;		/* INVALIDATE writes completed */
+	uint64_t invalidates_merged;	/* folded into a queued INVALIDATE */
+	uint64_t invalidates_skipped;	/* nothing of the range was mapped */
+	uint64_t shadow_evictions;	/* entries the kernel dropped (FIFO) */
+	uint64_t shadow_remisses;	/* misses for iovas we had mapped */
+	uint64_t pinned_remaps;		/* pinned mappings re-sent before eviction */
+	uint64_t remap_overflows;	/* invalidations that cut too many entries */
 	uint64_t write_errors;		/* writes the kernel refused */
 	uint64_t read_errors;		/* reads that failed */
 	uint64_t bad_messages;		/* unreadable or unexpected messages */
@@ -346,6 +352,9 @@ int iotlb_engine_add_device(struct iotlb_engine *e, int fd,
 			    struct iotlb_device **out);
 int iotlb_device_remove(struct iotlb_device *dev);
 int iotlb_device_map(struct iotlb_device *dev, uint64_t iova, uint64_t size);
+int iotlb_device_restarted(struct iotlb_device *dev);
+int iotlb_device_set_max_entries(struct iotlb_device *dev,
+				 unsigned int entries);
 int iotlb_device_get_stats(struct iotlb_device *dev,
 			   struct iotlb_device_stats *out);
 

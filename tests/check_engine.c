@@ -411,6 +411,170 @@ START_TEST(engine_premap_rings)
 }
 END_TEST
 
+/* A guest of scattered 4 KiB mappings: every page its own entry. */
+static void t_scatter_env(struct t_env *t, unsigned int max_entries, uint64_t pages)
+{
+	struct iotlb_mem_region r = { 0, 1ULL << 32, NULL, OWNER, 0 };
+	struct iotlb_sim_ring_config rc = { RING, RING + 0x10000, RING + 0x20000, 256 };
+	struct iotlb_sim_oracle o;
+	struct iotlb_sim_config cfg;
+
+	memset(t, 0, sizeof(*t));
+	ck_assert_int_eq(iotlb_mem_new(&t->mem), 0);
+	ck_assert_int_eq(iotlb_mem_add_region(t->mem, &r), 0);
+	ck_assert_int_eq(iotlb_domain_new_map(&t->dom, t->mem), 0);
+	ck_assert_int_eq(iotlb_sim_map_new(&t->truth), 0);
+	ck_assert_int_eq(iotlb_engine_new(&t->e, 0), 0);
+	iotlb_engine_set_fault_fn(t->e, t_fault, t);
+	t_guest_map(t, RING, 0x100000, IOTLB_PERM_RW);
+	for (uint64_t i = 0; i < pages; i++) {
+		uint64_t gpa = DMA + ((i * 7919) % pages) * 0x2000;	/* never adjacent */
+
+		ck_assert_int_eq(iotlb_domain_map(t->dom, DMA + i * 0x1000, 0x1000, gpa,
+						  IOTLB_PERM_RW), 0);
+		ck_assert_int_eq(iotlb_sim_map_set(t->truth, DMA + i * 0x1000, 0x1000,
+						   OWNER + gpa, IOTLB_PERM_RW), 0);
+	}
+	iotlb_sim_oracle_from_map(&o, t->truth);
+	iotlb_sim_config_init(&cfg, IOTLB_SIM_KERNEL_MAINLINE);
+	cfg.max_iotlb_entries = max_entries;
+	ck_assert_int_eq(iotlb_sim_new(&t->sim[0], &cfg, &o, &t->peer[0]), 0);
+	ck_assert_int_eq(iotlb_sim_add_ring(t->sim[0], &rc), 0);
+	ck_assert_int_eq(iotlb_engine_add_device(t->e, t->peer[0], t->dom, 0, &t->dev[0]), 0);
+	ck_assert_int_eq(iotlb_device_set_max_entries(t->dev[0], max_entries), 0);
+	t->nsim = 1;
+}
+
+/*
+ * The shadow mirrors the kernel's FIFO: evictions agree one for one, and
+ * pinned ring mappings are re-sent before eviction, so the rings never
+ * miss after the pre-map (§4.3, §9.6, §9.7).
+ */
+START_TEST(engine_shadow_fifo_and_pinned_rings)
+{
+	struct t_env t;
+	struct iotlb_device_stats ds;
+	struct iotlb_sim_stats ss;
+	uint64_t seed = 5;
+
+	t_scatter_env(&t, 64, 1024);
+	ck_assert_int_eq(iotlb_device_map(t.dev[0], RING, 0x30000), 1);
+	t_spin(&t, 5);
+	for (unsigned int c = 0; c < 3000; c++) {
+		struct iotlb_sim_buf b = { DMA + (iotlb_sim_rand(&seed) % 1024) * 0x1000 + 64,
+					   256, IOTLB_VMSG_PERM_RO };
+
+		ck_assert_int_eq(iotlb_sim_ring_push(t.sim[0], 0, &b, 1), 0);
+	}
+	iotlb_sim_kick(t.sim[0], 0);
+	for (int i = 0; i < 50000 && t_done(&t, 0) < 3000; i++)
+		t_spin(&t, 1);
+	ck_assert_uint_eq(t_done(&t, 0), 3000);
+	iotlb_sim_get_stats(t.sim[0], &ss);
+	ck_assert_int_eq(iotlb_device_get_stats(t.dev[0], &ds), 0);
+	ck_assert_uint_gt(ss.evictions, 1000);
+	ck_assert_msg(ds.shadow_evictions == ss.evictions,
+		      "shadow evicted %llu, kernel %llu",
+		      (unsigned long long)ds.shadow_evictions,
+		      (unsigned long long)ss.evictions);
+	ck_assert_uint_gt(ds.pinned_remaps, 10);
+	/* Every miss was a data page: the ring mapping never fell out. */
+	ck_assert_uint_eq(ss.misses, ds.misses);
+	ck_assert_uint_eq(ds.misses, ds.updates + ds.misses_dup - 1 - ds.pinned_remaps);
+	t_no_stale(&t);
+	t_env_free(&t);
+}
+END_TEST
+
+/*
+ * Invalidation: devices that never mapped the range get no write, and a
+ * partially hit entry has its still-valid remainder mapped again.
+ */
+START_TEST(engine_invalidate_precise)
+{
+	struct t_env t;
+	struct iotlb_device_stats ds;
+	struct iotlb_sim_stats ss;
+	struct iotlb_sim_buf b = { DMA + 0x5000, 64, IOTLB_VMSG_PERM_RO };
+
+	t_env(&t, 2);
+	/* Device 0 gets the 64 MiB entry; device 1 maps nothing. */
+	ck_assert_int_eq(iotlb_sim_ring_push(t.sim[0], 0, &b, 1), 0);
+	iotlb_sim_kick(t.sim[0], 0);
+	t_spin(&t, 20);
+	ck_assert_uint_eq(t_done(&t, 0), 1);
+	t_guest_unmap(&t, DMA + 0x100000, 0x2000);
+	ck_assert_int_eq(iotlb_engine_invalidate(t.e, t.dom, DMA + 0x100000, 0x2000, t_fence, &t), 0);
+	for (int i = 0; i < 100 && t.fences < 1; i++)
+		t_spin(&t, 1);
+	ck_assert_int_eq(t.fences, 1);
+	ck_assert_int_eq(iotlb_device_get_stats(t.dev[0], &ds), 0);
+	ck_assert_uint_eq(ds.invalidates, 1);
+	ck_assert_int_eq(iotlb_device_get_stats(t.dev[1], &ds), 0);
+	ck_assert_uint_eq(ds.invalidates, 0);
+	ck_assert_uint_eq(ds.invalidates_skipped, 1);
+	/* The 64 MiB entry is gone, its two still-valid parts are back. */
+	t_spin(&t, 5);
+	ck_assert_int_eq(iotlb_sim_iotlb_lookup(t.sim[0], DMA + 0x100000, NULL, NULL, NULL, NULL), -ENOENT);
+	ck_assert_int_eq(iotlb_sim_iotlb_lookup(t.sim[0], DMA + 0x101fff, NULL, NULL, NULL, NULL), -ENOENT);
+	ck_assert_int_eq(iotlb_sim_iotlb_lookup(t.sim[0], DMA + 0xfffff, NULL, NULL, NULL, NULL), 0);
+	ck_assert_int_eq(iotlb_sim_iotlb_lookup(t.sim[0], DMA + 0x102000, NULL, NULL, NULL, NULL), 0);
+	ck_assert_int_eq(iotlb_sim_iotlb_lookup(t.sim[0], DMA + WS - 1, NULL, NULL, NULL, NULL), 0);
+	/* ... so a buffer next to the hole needs no miss. */
+	b.iova = DMA + 0x102000;
+	ck_assert_int_eq(iotlb_sim_ring_push(t.sim[0], 0, &b, 1), 0);
+	iotlb_sim_kick(t.sim[0], 0);
+	t_spin(&t, 10);
+	iotlb_sim_get_stats(t.sim[0], &ss);
+	ck_assert_uint_eq(t_done(&t, 0), 2);
+	ck_assert_uint_eq(ss.misses, 2);	/* the ring area and the first buffer */
+	t_no_stale(&t);
+	/* Restart: the kernel IOTLB is new; the shadow is forgotten. */
+	iotlb_sim_restart(t.sim[0]);
+	ck_assert_int_eq(iotlb_device_restarted(t.dev[0]), 0);
+	ck_assert_int_eq(iotlb_engine_invalidate(t.e, t.dom, DMA, 0x1000, t_fence, &t), 0);
+	ck_assert_int_eq(t.fences, 2);	/* nothing mapped anywhere: at once */
+	t_env_free(&t);
+}
+END_TEST
+
+/* Invalidations of one round that touch merge into one INVALIDATE. */
+START_TEST(engine_invalidate_merged)
+{
+	struct t_env t;
+	struct iotlb_device_stats ds;
+
+	t_scatter_env(&t, 2048, 64);
+	for (uint64_t p = 10; p < 13; p++) {
+		struct iotlb_sim_buf b = { DMA + p * 0x1000, 64, IOTLB_VMSG_PERM_RO };
+
+		ck_assert_int_eq(iotlb_sim_ring_push(t.sim[0], 0, &b, 1), 0);
+	}
+	iotlb_sim_kick(t.sim[0], 0);
+	t_spin(&t, 50);
+	ck_assert_uint_eq(t_done(&t, 0), 3);
+	for (uint64_t p = 10; p < 13; p++) {
+		t_guest_unmap(&t, DMA + p * 0x1000, 0x1000);
+		ck_assert_int_eq(iotlb_engine_invalidate(t.e, t.dom, DMA + p * 0x1000, 0x1000,
+							 t_fence, &t), 0);
+	}
+	for (int i = 0; i < 100 && t.fences < 3; i++)
+		t_spin(&t, 1);
+	ck_assert_int_eq(t.fences, 3);
+	ck_assert_int_eq(t.fence_status, 0);
+	ck_assert_int_eq(iotlb_device_get_stats(t.dev[0], &ds), 0);
+	ck_assert_uint_eq(ds.invalidates, 1);
+	ck_assert_uint_eq(ds.invalidates_merged, 2);
+	/* A socket write completes when queued: let the simulator apply it. */
+	iotlb_sim_process(t.sim[0]);
+	for (uint64_t p = 10; p < 13; p++)
+		ck_assert_int_eq(iotlb_sim_iotlb_lookup(t.sim[0], DMA + p * 0x1000, NULL, NULL,
+							NULL, NULL), -ENOENT);
+	t_no_stale(&t);
+	t_env_free(&t);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("engine");
@@ -427,6 +591,9 @@ int main(void)
 	tcase_add_test(tc, engine_blocking_fd_refused);
 	tcase_add_test(tc, engine_device_gone);
 	tcase_add_test(tc, engine_premap_rings);
+	tcase_add_test(tc, engine_shadow_fifo_and_pinned_rings);
+	tcase_add_test(tc, engine_invalidate_precise);
+	tcase_add_test(tc, engine_invalidate_merged);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

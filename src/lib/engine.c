@@ -52,13 +52,30 @@ struct fence {
 	void *data;
 };
 
+#define WMSG_FENCES 4		/* fences one merged INVALIDATE may carry */
+
 struct wmsg {
 	unsigned char buf[IOTLB_VMSG_SIZE];
 	uint64_t t_read;	/* when the miss it answers was read, or 0 */
 	uint64_t bytes;
-	struct fence *fence;
+	struct fence *fence[WMSG_FENCES];
+	uint8_t nfence;
 	uint8_t type;
 };
+
+/*
+ * What we believe is in one device's kernel IOTLB, in insertion order:
+ * the kernel evicts the oldest entry once it holds max_iotlb_entries
+ * (§4.3), so a FIFO of our own writes mirrors it.  Entries are added when
+ * the UPDATE is queued, so an invalidation also sees writes not yet made.
+ */
+struct shadow_ent {
+	uint64_t iova, last;
+	bool pinned;		/* iotlb_device_map(): keep it resident */
+};
+
+#define SHADOW_DEFAULT_BUDGET 2048
+#define SHADOW_PIN_MARGIN 16	/* re-insert pinned entries this close to eviction */
 
 struct iotlb_device {
 	struct iotlb_engine *e;
@@ -72,6 +89,10 @@ struct iotlb_device {
 	struct wmsg *wq;		/* ring of queued writes */
 	uint32_t wq_head, wq_len, wq_alloc;
 	uint32_t wq_submitted;		/* queued messages already handed out */
+	struct shadow_ent *sh;		/* FIFO ring, budget entries */
+	uint32_t sh_head, sh_len, sh_budget;
+	struct shadow_ent *remap;	/* still-valid parts cut by INVALIDATEs */
+	uint32_t nremap, aremap;
 	struct iotlb_device_stats st;
 };
 
@@ -189,6 +210,8 @@ static void device_free(struct iotlb_device *d)
 	close(d->fd);
 	iotlb_domain_unref(d->dom);
 	free(d->wq);
+	free(d->sh);
+	free(d->remap);
 	free(d);
 	e->st.devices = e->ndevs;
 }
@@ -314,10 +337,115 @@ static int queue_write(struct iotlb_device *d, const struct iotlb_vmsg *v,
 	iotlb__vmsg_encode(v, m->buf, sizeof(m->buf));
 	m->t_read = t_read;
 	m->bytes = v->size;
-	m->fence = f;
+	m->fence[0] = f;
+	m->nfence = f ? 1 : 0;
 	m->type = v->type;
 	d->wq_len++;
 	return 0;
+}
+
+/* ---- shadow of the kernel IOTLB ---- */
+
+static struct shadow_ent *sh_at(struct iotlb_device *d, uint32_t k)
+{
+	return &d->sh[(d->sh_head + k) % d->sh_budget];
+}
+
+static int queue_update(struct iotlb_device *d,
+			const struct iotlb_translation *t, uint64_t t_read,
+			bool pinned);
+
+/* Map [iova, last] again from the domain; pieces the guest dropped fault. */
+static int remap_range(struct iotlb_device *d, uint64_t iova, uint64_t last,
+		       bool pinned)
+{
+	uint64_t at = iova;
+	int n = 0, r, tries = 1024;
+
+	/* Bounded: whatever is left over is mapped again by its next miss. */
+	while (tries--) {
+		struct iotlb_translation t;
+
+		r = iotlb_domain_translate(d->dom, at, IOTLB_PERM_READ, &t);
+		if (r < 0)
+			return r;
+		if (r == 0) {
+			r = queue_update(d, &t, 0, pinned);
+			if (r)
+				return r;
+			n++;
+			if (t.iova + (t.size - 1) >= last)
+				break;
+			at = t.iova + t.size;
+			continue;
+		}
+		/* Not mapped here: skip one page and go on. */
+		if (last - at < 4096)
+			break;
+		at = (at | 4095) + 1;
+	}
+	return n;
+}
+
+static void sh_add(struct iotlb_device *d, uint64_t iova, uint64_t last,
+		   bool pinned)
+{
+	uint32_t k;
+
+	if (!d->sh)
+		return;
+	if (d->sh_len == d->sh_budget) {
+		/* The kernel drops its oldest entry now (FIFO). */
+		d->sh_head = (d->sh_head + 1) % d->sh_budget;
+		d->sh_len--;
+		d->st.shadow_evictions++;
+	}
+	sh_at(d, d->sh_len)->iova = iova;
+	sh_at(d, d->sh_len)->last = last;
+	sh_at(d, d->sh_len)->pinned = pinned;
+	d->sh_len++;
+	/* Pinned mappings about to be evicted go to the back of the line. */
+	for (k = 0; k < SHADOW_PIN_MARGIN && k + SHADOW_PIN_MARGIN < d->sh_len; k++) {
+		struct shadow_ent *e = sh_at(d, k);
+
+		if (e->pinned) {
+			e->pinned = false;
+			d->st.pinned_remaps++;
+			remap_range(d, e->iova, e->last, true);
+		}
+	}
+}
+
+static bool sh_covers(struct iotlb_device *d, uint64_t iova)
+{
+	uint32_t k;
+
+	for (k = 0; k < d->sh_len; k++) {
+		const struct shadow_ent *e = sh_at(d, k);
+
+		if (e->iova <= iova && iova <= e->last)
+			return true;
+	}
+	return false;
+}
+
+static int queue_update(struct iotlb_device *d,
+			const struct iotlb_translation *t, uint64_t t_read,
+			bool pinned)
+{
+	struct iotlb_vmsg up = {
+		.envelope = IOTLB_VMSG_V2,
+		.type = IOTLB_VMSG_UPDATE,
+		.iova = t->iova,
+		.size = t->size,
+		.uaddr = t->owner_addr,
+		.perm = (uint8_t)t->perm,
+	};
+	int r = queue_write(d, &up, t_read, NULL);
+
+	if (!r)
+		sh_add(d, t->iova, t->iova + (t->size - 1), pinned);
+	return r;
 }
 
 /* An UPDATE queued but not yet handed to the kernel that covers iova. */
@@ -345,7 +473,6 @@ static void answer_miss(struct iotlb_device *d, const struct iotlb_vmsg *miss,
 {
 	struct iotlb_engine *e = d->e;
 	struct iotlb_translation t;
-	struct iotlb_vmsg up = { .envelope = IOTLB_VMSG_V2, .type = IOTLB_VMSG_UPDATE };
 	uint32_t access = miss->perm & IOTLB_PERM_RW;
 	int r;
 
@@ -367,14 +494,16 @@ static void answer_miss(struct iotlb_device *d, const struct iotlb_vmsg *miss,
 			e->fault_fn(e->fault_data, d, miss->iova, access, &t);
 		return;
 	}
-	up.iova = t.iova;
-	up.size = t.size;
-	up.uaddr = t.owner_addr;
-	up.perm = (uint8_t)t.perm;
-	if (queue_write(d, &up, t_read, NULL))
+	/* The kernel lost it (eviction, restart) or a copy raced: re-send. */
+	if (sh_covers(d, miss->iova))
+		d->st.shadow_remisses++;
+	if (queue_update(d, &t, t_read, false))
 		return;
 	e->answered++;
 }
+
+static void fence_done(struct iotlb_engine *e, struct fence *f, int status);
+static void flush_remaps(struct iotlb_device *d);
 
 static void device_gone(struct iotlb_device *d, int err)
 {
@@ -385,16 +514,11 @@ static void device_gone(struct iotlb_device *d, int err)
 		d->st.state_errno = err;
 	/* Fail the fences of writes that will never be made. */
 	while (d->wq_len > (d->write_inflight ? 1U : 0U)) {
+		unsigned int k;
+
 		m = &d->wq[(d->wq_head + d->wq_len - 1) % d->wq_alloc];
-		if (m->fence) {
-			if (!m->fence->status)
-				m->fence->status = err;
-			if (--m->fence->pending == 0) {
-				m->fence->fn(m->fence->data, m->fence->status);
-				d->e->st.fences++;
-				free(m->fence);
-			}
-		}
+		for (k = 0; k < m->nfence; k++)
+			fence_done(d->e, m->fence[k], err);
 		d->wq_len--;
 	}
 }
@@ -473,8 +597,8 @@ static void on_write(struct iotlb_device *d, int res)
 		     iotlb__vmsg_type_name(m->type),
 		     res < 0 ? strerror(-res) : "short write");
 	}
-	if (m->fence)
-		fence_done(d->e, m->fence, res == IOTLB_VMSG_SIZE ? 0 :
+	for (unsigned int k = 0; k < m->nfence; k++)
+		fence_done(d->e, m->fence[k], res == IOTLB_VMSG_SIZE ? 0 :
 			   res < 0 ? res : -EIO);
 	d->wq_head = (d->wq_head + 1) % d->wq_alloc;
 	d->wq_len--;
@@ -522,7 +646,7 @@ IOTLB_EXPORT int iotlb_engine_process(struct iotlb_engine *e)
 	struct io_uring_cqe *cqe;
 	uint64_t junk;
 	unsigned int i, n;
-	bool work = false;
+	bool work = false, first = true;
 
 	if (!e)
 		return -EINVAL;
@@ -539,6 +663,8 @@ IOTLB_EXPORT int iotlb_engine_process(struct iotlb_engine *e)
 		}
 		/* Re-arm anything an SQ-full moment left behind. */
 		for (i = 0; i < e->ndevs; i++) {
+			if (e->devs[i]->nremap && !e->devs[i]->dead)
+				flush_remaps(e->devs[i]);
 			arm_read(e->devs[i]);
 			kick_write(e->devs[i]);
 		}
@@ -548,6 +674,11 @@ IOTLB_EXPORT int iotlb_engine_process(struct iotlb_engine *e)
 			e->pending_sqes = 0;
 		}
 		work |= n > 0;
+		/* One pass always, to send what iotlb_engine_invalidate() queued. */
+		if (first) {
+			first = false;
+			continue;
+		}
 	} while (n);
 	if (work)
 		e->st.rounds++;
@@ -640,6 +771,13 @@ IOTLB_EXPORT int iotlb_engine_add_device(struct iotlb_engine *e, int fd,
 			ERR("out of file descriptors (RLIMIT_NOFILE) adding a device");
 		return r;
 	}
+	d->sh_budget = SHADOW_DEFAULT_BUDGET;
+	d->sh = calloc(d->sh_budget, sizeof(*d->sh));
+	if (!d->sh) {
+		close(d->fd);
+		free(d);
+		return -ENOMEM;
+	}
 	d->e = e;
 	d->dom = iotlb_domain_ref(dom);
 	d->sock = S_ISSOCK(st.st_mode);
@@ -698,17 +836,11 @@ IOTLB_EXPORT int iotlb_device_map(struct iotlb_device *dev, uint64_t iova,
 	last = iova + size - 1;
 	for (;;) {
 		struct iotlb_translation t;
-		struct iotlb_vmsg up = { .envelope = IOTLB_VMSG_V2,
-					 .type = IOTLB_VMSG_UPDATE };
 
 		r = iotlb_domain_translate(dev->dom, at, IOTLB_PERM_READ, &t);
 		if (r)
 			return r < 0 ? r : -EFAULT;
-		up.iova = t.iova;
-		up.size = t.size;
-		up.uaddr = t.owner_addr;
-		up.perm = (uint8_t)t.perm;
-		r = queue_write(dev, &up, 0, NULL);
+		r = queue_update(dev, &t, 0, true);
 		if (r)
 			return r;
 		n++;
@@ -720,6 +852,127 @@ IOTLB_EXPORT int iotlb_device_map(struct iotlb_device *dev, uint64_t iova,
 	io_uring_submit(&dev->e->ring);
 	dev->e->pending_sqes = 0;
 	return n;
+}
+
+static int remap_later(struct iotlb_device *d, uint64_t iova, uint64_t last,
+		       bool pinned)
+{
+	if (d->nremap == d->aremap) {
+		uint32_t na = d->aremap ? d->aremap * 2 : 16;
+		struct shadow_ent *p;
+
+		if (na > 4096)
+			return -ENOSPC;
+		p = realloc(d->remap, na * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		d->remap = p;
+		d->aremap = na;
+	}
+	d->remap[d->nremap].iova = iova;
+	d->remap[d->nremap].last = last;
+	d->remap[d->nremap].pinned = pinned;
+	d->nremap++;
+	return 0;
+}
+
+static void flush_remaps(struct iotlb_device *d)
+{
+	uint32_t k, n = d->nremap;
+
+	d->nremap = 0;
+	for (k = 0; k < n; k++)
+		remap_range(d, d->remap[k].iova, d->remap[k].last,
+			    d->remap[k].pinned);
+}
+
+/*
+ * Merge into the last queued INVALIDATE when it is not handed out yet
+ * and the ranges overlap or touch: the union is exactly what both need.
+ */
+static bool merge_invalidate(struct iotlb_device *d, uint64_t iova,
+			     uint64_t last, struct fence *f)
+{
+	struct iotlb_vmsg v;
+	struct wmsg *m;
+	uint64_t vlast;
+
+	if (d->wq_len <= d->wq_submitted)
+		return false;
+	m = &d->wq[(d->wq_head + d->wq_len - 1) % d->wq_alloc];
+	if (m->type != IOTLB_VMSG_INVALIDATE || m->nfence >= WMSG_FENCES)
+		return false;
+	iotlb__vmsg_decode(m->buf, sizeof(m->buf), 0, &v);
+	vlast = v.iova + (v.size - 1);
+	if ((vlast != UINT64_MAX && vlast + 1 < iova) ||
+	    (last != UINT64_MAX && last + 1 < v.iova))
+		return false;
+	v.iova = v.iova < iova ? v.iova : iova;
+	vlast = vlast > last ? vlast : last;
+	if (vlast - v.iova == UINT64_MAX)
+		return false;
+	v.size = vlast - v.iova + 1;
+	iotlb__vmsg_encode(&v, m->buf, sizeof(m->buf));
+	m->bytes = v.size;
+	m->fence[m->nfence++] = f;
+	d->st.invalidates_merged++;
+	return true;
+}
+
+/*
+ * One device's part of an invalidation.  Devices whose shadow holds
+ * nothing in the range need no write.  INVALIDATE drops every overlapping
+ * entry whole (§4.3, §9.8), so the still-valid parts of those entries are
+ * mapped again right after it, in order on the same fd.
+ */
+static int invalidate_device(struct iotlb_device *d,
+			     const struct iotlb_vmsg *inv, struct fence *f)
+{
+	uint64_t last = inv->iova + (inv->size - 1);
+	struct shadow_ent cut[64];
+	unsigned int ncut = 0, k;
+	uint32_t j, w = 0;
+	bool hit = false, overflow = false;
+
+	for (j = 0; j < d->sh_len; j++) {
+		struct shadow_ent *s = sh_at(d, j);
+
+		if (s->iova <= last && s->last >= inv->iova) {
+			hit = true;
+			if (ncut < IOTLB_ARRAY_SIZE(cut))
+				cut[ncut++] = *s;
+			else
+				overflow = true;
+			continue;
+		}
+		*sh_at(d, w++) = *s;
+	}
+	d->sh_len = w;
+	if (!hit) {
+		d->st.invalidates_skipped++;
+		return 0;
+	}
+	if (!merge_invalidate(d, inv->iova, last, f)) {
+		if (queue_write(d, inv, 0, f))
+			return -ENOMEM;
+	}
+	f->pending++;
+	/*
+	 * Re-mapped at the end of the round, after every INVALIDATE of the
+	 * round is queued (and merged), from the domain as it is then.
+	 */
+	for (k = 0; k < ncut; k++) {
+		if (cut[k].iova < inv->iova &&
+		    remap_later(d, cut[k].iova, inv->iova - 1, cut[k].pinned))
+			overflow = true;
+		if (cut[k].last > last &&
+		    remap_later(d, last + 1, cut[k].last, cut[k].pinned))
+			overflow = true;
+	}
+	/* More cut entries than we track: the next misses map them again. */
+	if (overflow)
+		d->st.remap_overflows++;
+	return 1;
 }
 
 IOTLB_EXPORT int iotlb_engine_invalidate(struct iotlb_engine *e,
@@ -751,19 +1004,73 @@ IOTLB_EXPORT int iotlb_engine_invalidate(struct iotlb_engine *e,
 
 		if (d->dom != dom || d->dead || d->removed)
 			continue;
-		if (queue_write(d, &inv, 0, f)) {
-			f->status = -ENOMEM;
-			continue;
-		}
-		f->pending++;
-		kick_write(d);
+		r = invalidate_device(d, &inv, f);
+		if (r < 0 && !f->status)
+			f->status = r;
 	}
-	if (e->pending_sqes) {
-		io_uring_submit(&e->ring);
-		e->st.submits++;
-		e->pending_sqes = 0;
+	/*
+	 * The writes go out in the next iotlb_engine_process(), so that all
+	 * invalidations of a round merge; wake whoever waits on the engine.
+	 */
+	if (f->pending > 1) {
+		uint64_t one = 1;
+
+		if (write(e->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+			WARN("wake: %s", strerror(errno));
 	}
 	fence_done(e, f, 0);
+	return 0;
+}
+
+/*
+ * The VMM saw the device restart (VHOST_SET_FEATURES with
+ * ACCESS_PLATFORM makes a new, empty kernel IOTLB, §2.3): forget the
+ * shadow and map the pinned areas again.
+ */
+IOTLB_EXPORT int iotlb_device_restarted(struct iotlb_device *dev)
+{
+	struct shadow_ent pins[64];
+	unsigned int n = 0, k;
+	uint32_t j;
+
+	if (!dev || dev->removed)
+		return -EINVAL;
+	if (dev->dead)
+		return dev->st.state_errno ? dev->st.state_errno : -ENODEV;
+	for (j = 0; j < dev->sh_len && n < IOTLB_ARRAY_SIZE(pins); j++)
+		if (sh_at(dev, j)->pinned)
+			pins[n++] = *sh_at(dev, j);
+	dev->sh_len = 0;
+	dev->sh_head = 0;
+	for (k = 0; k < n; k++)
+		remap_range(dev, pins[k].iova, pins[k].last, true);
+	kick_write(dev);
+	io_uring_submit(&dev->e->ring);
+	dev->e->pending_sqes = 0;
+	return (int)n;
+}
+
+/* The kernel's max_iotlb_entries for this device (module parameter). */
+IOTLB_EXPORT int iotlb_device_set_max_entries(struct iotlb_device *dev,
+					      unsigned int entries)
+{
+	struct shadow_ent *n;
+	uint32_t keep, k;
+
+	if (!dev || entries < 1 || entries > (1U << 24))
+		return -EINVAL;
+	n = calloc(entries, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	/* Keep the newest ones: the kernel would have evicted the rest. */
+	keep = dev->sh_len < entries ? dev->sh_len : entries;
+	for (k = 0; k < keep; k++)
+		n[k] = *sh_at(dev, dev->sh_len - keep + k);
+	free(dev->sh);
+	dev->sh = n;
+	dev->sh_head = 0;
+	dev->sh_len = keep;
+	dev->sh_budget = entries;
 	return 0;
 }
 
