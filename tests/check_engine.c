@@ -575,6 +575,40 @@ START_TEST(engine_invalidate_merged)
 }
 END_TEST
 
+/* Injected kernel errors: counted, repaired, other devices unaffected. */
+START_TEST(engine_injected_errors)
+{
+	struct t_env t;
+	struct iotlb_device_stats ds;
+	struct iotlb_sim_buf b = { DMA + 0x1000, 64, IOTLB_VMSG_PERM_RO };
+
+	t_env(&t, 2);
+	/* EFAULT on device 0's first UPDATE (the ring area). */
+	ck_assert_int_eq(iotlb__device_inject(t.dev[0], IOTLB__INJECT_WRITE, -EFAULT), 0);
+	ck_assert_int_eq(iotlb__device_inject(t.dev[0], 7, -EFAULT), -EINVAL);
+	ck_assert_int_eq(iotlb_sim_ring_push(t.sim[0], 0, &b, 1), 0);
+	iotlb_sim_kick(t.sim[0], 0);
+	t_spin(&t, 20);
+	ck_assert_int_eq(iotlb_device_get_stats(t.dev[0], &ds), 0);
+	ck_assert_uint_eq(ds.write_errors, 1);
+	ck_assert_int_eq(ds.state_errno, 0);	/* still served */
+	/* EBADFD on device 1's read: the IOTLB is gone, the device stops. */
+	ck_assert_int_eq(iotlb__device_inject(t.dev[1], IOTLB__INJECT_READ, -EBADFD), 0);
+	ck_assert_int_eq(iotlb_sim_ring_push(t.sim[1], 0, &b, 1), 0);
+	iotlb_sim_kick(t.sim[1], 0);
+	t_spin(&t, 20);
+	ck_assert_int_eq(iotlb_device_get_stats(t.dev[1], &ds), 0);
+	ck_assert_int_eq(ds.state_errno, -EBADFD);
+	ck_assert_uint_eq(ds.read_errors, 1);
+	/* Device 0 keeps going: a kick re-runs it and its miss is answered. */
+	iotlb_sim_kick(t.sim[0], 0);
+	t_spin(&t, 20);
+	ck_assert_uint_eq(t_done(&t, 0), 1);
+	t_no_stale(&t);
+	t_env_free(&t);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("engine");
@@ -594,6 +628,7 @@ int main(void)
 	tcase_add_test(tc, engine_shadow_fifo_and_pinned_rings);
 	tcase_add_test(tc, engine_invalidate_precise);
 	tcase_add_test(tc, engine_invalidate_merged);
+	tcase_add_test(tc, engine_injected_errors);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

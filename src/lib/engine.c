@@ -93,6 +93,7 @@ struct iotlb_device {
 	uint32_t sh_head, sh_len, sh_budget;
 	struct shadow_ent *remap;	/* still-valid parts cut by INVALIDATEs */
 	uint32_t nremap, aremap;
+	int inject[3];			/* fault injection, by enum op; 0 = off */
 	struct iotlb_device_stats st;
 };
 
@@ -523,6 +524,47 @@ static void device_gone(struct iotlb_device *d, int err)
 	}
 }
 
+/*
+ * Test hook: the next completion of op on dev reports res instead (a
+ * socket cannot fail the way a vhost fd does).  Internal, not exported.
+ */
+int iotlb__device_inject(struct iotlb_device *dev, unsigned int op, int res)
+{
+	if (!dev || (op != OP_READ && op != OP_WRITE))
+		return -EINVAL;
+	dev->inject[op] = res;
+	return 0;
+}
+
+static int injected(struct iotlb_device *d, enum op op, int res)
+{
+	int r = d->inject[op];
+
+	if (!r)
+		return res;
+	d->inject[op] = 0;
+	return r;
+}
+
+/* Drop the shadow entry of an UPDATE the kernel refused. */
+static void sh_forget(struct iotlb_device *d, const struct wmsg *m)
+{
+	struct iotlb_vmsg v;
+	uint32_t j;
+
+	iotlb__vmsg_decode(m->buf, sizeof(m->buf), 0, &v);
+	for (j = d->sh_len; j-- > 0;) {
+		struct shadow_ent *e = sh_at(d, j);
+
+		if (e->iova == v.iova && e->last == v.iova + (v.size - 1)) {
+			for (; j + 1 < d->sh_len; j++)
+				*sh_at(d, j) = *sh_at(d, j + 1);
+			d->sh_len--;
+			return;
+		}
+	}
+}
+
 static void on_read(struct iotlb_device *d, int res)
 {
 	struct iotlb_vmsg m;
@@ -530,6 +572,7 @@ static void on_read(struct iotlb_device *d, int res)
 	d->read_inflight = false;
 	if (d->removed)
 		return;
+	res = injected(d, OP_READ, res);
 	if (res == -EAGAIN || res == -EINTR) {
 		arm_read(d);
 		return;
@@ -570,6 +613,7 @@ static void on_write(struct iotlb_device *d, int res)
 
 	d->write_inflight = false;
 	d->wq_submitted = 0;
+	res = injected(d, OP_WRITE, res);
 	if (res == IOTLB_VMSG_SIZE) {
 		if (m->type == IOTLB_VMSG_UPDATE) {
 			uint64_t lat = m->t_read ? now_ns() - m->t_read : 0;
@@ -593,6 +637,8 @@ static void on_write(struct iotlb_device *d, int res)
 	} else {
 		/* EINVAL / EFAULT from vhost, or a dead socket. */
 		d->st.write_errors++;
+		if (m->type == IOTLB_VMSG_UPDATE)
+			sh_forget(d, m);
 		WARN("device %d: %s write: %s", d->fd,
 		     iotlb__vmsg_type_name(m->type),
 		     res < 0 ? strerror(-res) : "short write");

@@ -72,4 +72,10 @@ int iotlb__mem_read_u64(const struct iotlb_mem *mem, uint64_t gpa,
 int iotlb__mem_cmpxchg_u64(const struct iotlb_mem *mem, uint64_t gpa,
 			   uint64_t *expected, uint64_t desired);
 
+/* --- engine test hooks (engine.c) --- */
+
+#define IOTLB__INJECT_READ 1
+#define IOTLB__INJECT_WRITE 2
+int iotlb__device_inject(struct iotlb_device *dev, unsigned int op, int res);
+
 #endif /* IOTLB_INTERNAL_H */
