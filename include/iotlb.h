@@ -123,7 +123,7 @@ struct iotlb_translation {
 	uint32_t perm;		/* IOTLB_PERM_*: the guest's whole grant */
 	uint32_t fault;		/* enum iotlb_fault, when translate returned 1 */
 	uint32_t fault_level;	/* table level of the fault, 0 = context */
-	uint32_t fault_stage;	/* 1 or 2 in nested translation, else 0 */
+	uint32_t fault_stage;	/* 1/2: stage (Arm nested, RISC-V), else 0 */
 	uint64_t fault_entry_gpa; /* guest address of the offending entry */
 	uint64_t fault_entry;	/* its value */
 };
@@ -250,7 +250,7 @@ struct iotlb_pgtable {
 	uint32_t flags;		/* IOTLB_PGTABLE_F_* */
 	uint32_t perm;		/* AMD: DTE IR/IW as IOTLB_PERM_*, 0 = RW */
 	uint8_t input_bits;	/* Arm: 64 - TxSZ (or S2T0SZ) */
-	uint8_t output_bits;	/* address size in bits, 0 = 48 (Arm) / 52 */
+	uint8_t output_bits;	/* VT-d/Arm: 0 = 52/48; RISC-V: 0 = unchecked */
 	uint8_t granule_shift;	/* Arm: 12, 14 or 16 */
 	uint8_t start_level;	/* Arm stage 2: initial lookup level, 0..3 */
 	uint32_t reserved[5];	/* zero */

@@ -244,6 +244,21 @@ START_TEST(map_top_of_iova_space)
 }
 END_TEST
 
+/* Regression: growing past a region that ends at 2^64 wrapped to gpa 0. */
+START_TEST(map_no_wrap_at_top_of_gpa)
+{
+	struct iotlb_mem_region top = { UINT64_MAX - 0xfff, 0x1000, NULL, OWNER + (32ULL << 30), 0 };
+	struct iotlb_translation t;
+
+	ck_assert_int_eq(iotlb_mem_add_region(t_mem, &top), 0);
+	ck_assert_int_eq(iotlb_domain_map(t_dom, 0x10000, 0x1000, UINT64_MAX - 0xfff, RW), 0);
+	ck_assert_int_eq(iotlb_domain_map(t_dom, 0x11000, 0x1000, 0, RW), 0);
+	t = t_xlate(0x10000, R, 0);
+	ck_assert_msg(t.size == 0x1000, "answer of %#llx bytes runs past the region",
+		      (unsigned long long)t.size);
+}
+END_TEST
+
 static void *t_reader(void *arg)
 {
 	struct iotlb_translation t;
@@ -291,6 +306,7 @@ int main(void)
 	tcase_add_test(tc, map_permissions);
 	tcase_add_test(tc, map_unmap_and_faults);
 	tcase_add_test(tc, map_top_of_iova_space);
+	tcase_add_test(tc, map_no_wrap_at_top_of_gpa);
 	tcase_add_test(tc, map_shared_across_threads);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

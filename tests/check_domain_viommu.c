@@ -424,6 +424,7 @@ static void t_pgtable_2m(const struct iotlb_pgtable *pt, uint64_t iova,
 	/* A page-table domain has no context: invalidating it is harmless. */
 	ck_assert_int_eq(iotlb_domain_invalidate_context(d), 0);
 	ck_assert_int_eq(iotlb_domain_translate(d, iova, R, &t), 0);
+	ck_assert_int_eq(iotlb_domain_get_stats(d, &st), 0);
 	ck_assert_uint_eq(st.context_resolves, 0);
 	iotlb_domain_unref(d);
 }

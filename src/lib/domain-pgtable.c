@@ -72,6 +72,10 @@ static int viommu_check(const struct iotlb_viommu *v, uint32_t device_id,
 	}
 }
 
+static int viommu_resolve(struct iotlb_domain *d,
+			  struct iotlb_walk_faultinfo *fault,
+			  struct iotlb_walk_trace *trace, uint32_t *reads);
+
 int iotlb__domain_viommu_init(struct iotlb_domain *d,
 			      const struct iotlb_viommu *iommu,
 			      uint32_t device_id, uint32_t pasid)
@@ -90,7 +94,19 @@ int iotlb__domain_viommu_init(struct iotlb_domain *d,
 	d->iommu = *iommu;
 	d->device_id = device_id;
 	d->pasid = pasid;
-	return 0;
+	/*
+	 * Resolve once now: a description the walker cannot use at all is
+	 * refused here (-EINVAL); a context the guest has not set up yet
+	 * (a fault) is fine and is looked at again on the first miss.
+	 */
+	{
+		struct iotlb_walk_faultinfo f;
+		uint32_t reads = 0;
+
+		r = viommu_resolve(d, &f, NULL, &reads);
+		d->st.mem_reads += reads;
+	}
+	return r < 0 ? r : 0;
 }
 
 /* A page-table domain: the configuration the context would have given. */
@@ -208,6 +224,26 @@ int iotlb__domain_pgtable_init(struct iotlb_domain *d,
 	default:
 		return -EPROTONOSUPPORT;
 	}
+	/* Refuse now what every translate would refuse later. */
+	switch (d->iommu.arch) {
+	case IOTLB_ARCH_VTD:
+		r = iotlb__walk_vtd_check(&c->cfg.vtd);
+		break;
+	case IOTLB_ARCH_AMD:
+		r = (pt->root & 0xfff) || (pt->root >> 52) ? -EINVAL : 0;
+		break;
+	case IOTLB_ARCH_SMMUV3:
+		r = iotlb__walk_arm_check(&c->cfg.arm);
+		/* The initial table must be aligned to the granule at least. */
+		if (!r && (pt->root & ((1ULL << pt->granule_shift) - 1)))
+			r = -EINVAL;
+		break;
+	default:
+		r = iotlb__walk_riscv_check(&c->cfg.riscv);
+		break;
+	}
+	if (r)
+		return r;
 	c->valid = true;
 	c->fixed = true;
 	return 0;

@@ -140,8 +140,10 @@ IOTLB_EXPORT int iotlb_domain_invalidate_context(struct iotlb_domain *dom)
 IOTLB_EXPORT int iotlb_domain_invalidate_range(struct iotlb_domain *dom,
 					       uint64_t iova, uint64_t size)
 {
-	if (!dom || !size || size - 1 > UINT64_MAX - iova)
+	if (!dom || !size)
 		return -EINVAL;
+	if (size - 1 > UINT64_MAX - iova)
+		return -EOVERFLOW;
 	pthread_mutex_lock(&dom->lock);
 	dom->st.invalidations++;
 	iotlb__domain_cache_invalidate(dom, iova, size);
@@ -236,10 +238,7 @@ out:
 	return ret;
 }
 
-/*
- * Removes every byte of [iova, iova+size) from the map, splitting
- * intervals it cuts; returns how many bytes were mapped there.
- */
+/* Removes every byte of [iova, iova+size) from the map, splitting cut intervals. */
 IOTLB_EXPORT int iotlb_domain_unmap(struct iotlb_domain *dom, uint64_t iova,
 				    uint64_t size)
 {
@@ -337,7 +336,8 @@ static int domain_walk(struct iotlb_domain *d, uint64_t iova,
 		r = map_walk(d, iova, access, res, fault);
 	else
 		r = iotlb__domain_walk_pgtable(d, iova, access, res, fault, NULL);
-	if (r == 0)
+	/* Faulted walks read guest memory too. */
+	if (r >= 0)
 		d->st.mem_reads += res->mem_reads;
 	return r;
 }
@@ -416,10 +416,14 @@ IOTLB_EXPORT int iotlb_domain_translate(struct iotlb_domain *dom,
 	budget = dom->scan_budget;
 	/* Forward: next leaf must continue the gpa run with the same grant. */
 	while (hi < whi && budget) {
-		uint64_t next = hi + 1, want = gpa_lo + (next - lo), nhi;
+		uint64_t next = hi + 1, want, nhi;
 
 		budget--;
-		if (want > reg_last || domain_walk(dom, next, res.perm, &n, &f) ||
+		/* Stop at the region's end (no wrap at the top of gpa space). */
+		if (next - lo > reg_last - gpa_lo)
+			break;
+		want = gpa_lo + (next - lo);
+		if (domain_walk(dom, next, res.perm, &n, &f) ||
 		    n.perm != res.perm || n.gpa + (next - n.iova) != want)
 			break;
 		nhi = n.iova + (n.size - 1);

@@ -541,6 +541,11 @@ static bool arm_cfg_ok(const struct iotlb_walk_arm_cfg *cfg)
 	return true;
 }
 
+int iotlb__walk_arm_check(const struct iotlb_walk_arm_cfg *cfg)
+{
+	return cfg && arm_cfg_ok(cfg) ? 0 : -EINVAL;
+}
+
 /* Stage 1 region selection (ARM D8.2.4) and its walk. */
 static int arm_walk_s1(struct arm_walk *w, uint64_t iova, unsigned int access,
 		       struct arm_leaf *leaf)

@@ -138,6 +138,9 @@ int iotlb__walk_arm_smmu(const struct iotlb_mem *mem,
 			 struct iotlb_walk_faultinfo *fault,
 			 struct iotlb_walk_trace *trace);
 
+/* 0 when cfg is a configuration the walker accepts, else -EINVAL. */
+int iotlb__walk_arm_check(const struct iotlb_walk_arm_cfg *cfg);
+
 /* iotlb__walk_arm() with a paging-structure cache (walk.h); may be NULL. */
 int iotlb__walk_arm_pwc(const struct iotlb_mem *mem,
 			const struct iotlb_walk_arm_cfg *cfg,

@@ -471,6 +471,13 @@ retry:
 	}
 }
 
+static int rv_check_cfg(const struct iotlb_walk_riscv_cfg *cfg);
+
+int iotlb__walk_riscv_check(const struct iotlb_walk_riscv_cfg *cfg)
+{
+	return cfg ? rv_check_cfg(cfg) : -EINVAL;
+}
+
 static int rv_check_cfg(const struct iotlb_walk_riscv_cfg *cfg)
 {
 	if (cfg->fs_mode != IOTLB_RISCV_MODE_BARE && !rv_levels(cfg->fs_mode))

@@ -130,6 +130,9 @@ int iotlb__walk_riscv(const struct iotlb_mem *mem,
 		      struct iotlb_walk_faultinfo *fault,
 		      struct iotlb_walk_trace *trace);
 
+/* 0 when cfg is a configuration the walker accepts, else -EINVAL. */
+int iotlb__walk_riscv_check(const struct iotlb_walk_riscv_cfg *cfg);
+
 /* iotlb__walk_riscv() with a paging-structure cache (walk.h); may be NULL. */
 int iotlb__walk_riscv_pwc(const struct iotlb_mem *mem,
 			  const struct iotlb_walk_riscv_cfg *cfg,

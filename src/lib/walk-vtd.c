@@ -374,6 +374,13 @@ int iotlb__walk_vtd_context(const struct iotlb_mem *mem,
 	return vtd_context_scalable(mem, iommu, sid, pasid, cfg, fault, trace);
 }
 
+static int vtd_check_cfg(const struct iotlb_vtd_pgtable *cfg);
+
+int iotlb__walk_vtd_check(const struct iotlb_vtd_pgtable *cfg)
+{
+	return cfg ? vtd_check_cfg(cfg) : -EINVAL;
+}
+
 static int vtd_check_cfg(const struct iotlb_vtd_pgtable *cfg)
 {
 	if (cfg->haw < 32 || cfg->haw > 52 || (cfg->flags & ~VTD_PGT_ALL_FLAGS))

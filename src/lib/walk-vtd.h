@@ -117,6 +117,9 @@ int iotlb__walk_vtd(const struct iotlb_mem *mem,
 		    struct iotlb_walk_faultinfo *fault,
 		    struct iotlb_walk_trace *trace);
 
+/* 0 when cfg is a configuration the walker accepts, else -EINVAL. */
+int iotlb__walk_vtd_check(const struct iotlb_vtd_pgtable *cfg);
+
 /* The same with a paging-structure cache (walk.h); pwc may be NULL. */
 int iotlb__walk_vtd_pwc(const struct iotlb_mem *mem,
 			const struct iotlb_vtd_pgtable *cfg,
