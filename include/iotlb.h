@@ -144,6 +144,13 @@ struct iotlb_domain_stats {
 	uint64_t cache_misses;
 	uint64_t cache_entries;	/* now */
 	uint64_t invalidations;	/* cache invalidation calls */
+	/*
+	 * Tags of the resolved context, to route the guest's tag-selective
+	 * invalidations (DID, ASID, VMID, ...) to the domains they hit;
+	 * UINT32_MAX while no context is resolved or the format has none.
+	 */
+	uint32_t tag_domain;	/* VT-d DID, AMD DomainID, SMMUv3 VMID, RISC-V GSCID */
+	uint32_t tag_space;	/* SMMUv3 ASID, RISC-V PSCID, VT-d PASID */
 };
 
 /* The vIOMMU as the guest programmed it, for iotlb_domain_new_viommu(). */

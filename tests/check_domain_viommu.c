@@ -139,6 +139,8 @@ START_TEST(vtd_coalesce_4k_run)
 	ck_assert_int_eq(iotlb_domain_get_stats(e.d, &st), 0);
 	/* One context resolve; neighbours cost ~one leaf read each. */
 	ck_assert_uint_eq(st.context_resolves, 1);
+	ck_assert_uint_eq(st.tag_domain, 7);	/* the context entry's DID */
+	ck_assert_uint_eq(st.tag_space, UINT32_MAX);
 	ck_assert_uint_eq(st.walks, 512);
 	ck_assert_msg(st.mem_reads <= 512 + 8,
 		      "2 MiB answer took %llu guest reads, want ~512",

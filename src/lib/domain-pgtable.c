@@ -395,8 +395,34 @@ void iotlb__domain_cache_stats(const struct iotlb_domain *d,
 	struct iotlb__walk_cache_stats st;
 	unsigned int i;
 
+	out->tag_domain = out->tag_space = UINT32_MAX;
 	if (!d->ctx)
 		return;
+	if (d->ctx->valid && !d->ctx->fixed) {
+		const struct iotlb__viommu_ctx *c = d->ctx;
+
+		switch (d->iommu.arch) {
+		case IOTLB_ARCH_VTD:
+			out->tag_domain = c->cfg.vtd.did;
+			out->tag_space = c->cfg.vtd.pasid;
+			break;
+		case IOTLB_ARCH_AMD:
+			out->tag_domain = c->cfg.amd.domain_id;
+			break;
+		case IOTLB_ARCH_SMMUV3:
+			if (c->cfg.arm.mode & IOTLB_WALK_ARM_S2)
+				out->tag_domain = c->cfg.arm.s2.vmid;
+			if (c->cfg.arm.mode & IOTLB_WALK_ARM_S1)
+				out->tag_space = c->cfg.arm.s1.asid;
+			break;
+		case IOTLB_ARCH_RISCV:
+			out->tag_domain = c->cfg.riscv.gscid;
+			out->tag_space = c->cfg.riscv.pscid;
+			break;
+		default:
+			break;
+		}
+	}
 	iotlb__walk_cache_stats(d->ctx->pwc_cache, &st);
 	for (i = 0; i < IOTLB_WALK_TRACE_MAX; i++) {
 		out->cache_hits += st.hits[i];

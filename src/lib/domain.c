@@ -486,6 +486,7 @@ IOTLB_EXPORT int iotlb_domain_get_stats(struct iotlb_domain *dom,
 		return -EINVAL;
 	pthread_mutex_lock(&dom->lock);
 	*out = dom->st;
+	out->tag_domain = out->tag_space = UINT32_MAX;
 	iotlb__domain_cache_stats(dom, out);
 	pthread_mutex_unlock(&dom->lock);
 	return 0;
