@@ -51,7 +51,7 @@ struct iotlb_mem;
 enum iotlb_mem_flags {
 	IOTLB_MEM_READONLY = 1U << 0,	/* guest may not DMA-write it */
 	IOTLB_MEM_WRITABLE = 1U << 1,	/* the local mapping may be written */
-	_IOTLB_MEM_FLAGS_PAD = 1U << 31,
+	_IOTLB_MEM_FLAGS_PAD = 0x7fffffff,
 };
 
 struct iotlb_mem_region {
@@ -109,7 +109,7 @@ enum iotlb_fault {
 	IOTLB_FAULT_AD_UPDATE = 12,	/* accessed/dirty bits could not be set */
 	IOTLB_FAULT_NOT_IN_MEMORY = 13,	/* result outside every memory region */
 	_IOTLB_FAULT_MAX,
-	_IOTLB_FAULT_PAD = 1U << 31,
+	_IOTLB_FAULT_PAD = 0x7fffffff,
 };
 
 const char *iotlb_fault_name(unsigned int fault);
@@ -159,7 +159,7 @@ enum iotlb_arch {
 	IOTLB_ARCH_AMD = 2,		/* AMD-Vi */
 	IOTLB_ARCH_SMMUV3 = 3,		/* Arm SMMUv3 */
 	IOTLB_ARCH_RISCV = 4,		/* RISC-V IOMMU */
-	_IOTLB_ARCH_PAD = 1U << 31,
+	_IOTLB_ARCH_PAD = 0x7fffffff,
 };
 
 /* struct iotlb_vtd_unit.caps: CAP_REG / ECAP_REG features */
@@ -242,7 +242,7 @@ enum iotlb_pgtable_format {
 	IOTLB_PGTABLE_ARM_S2 = 5,	/* VMSAv8-64 stage 2 */
 	IOTLB_PGTABLE_RISCV = 6,	/* RISC-V Sv39/Sv48/Sv57 */
 	IOTLB_PGTABLE_RISCV_X4 = 7,	/* RISC-V Sv39x4/Sv48x4/Sv57x4 */
-	_IOTLB_PGTABLE_PAD = 1U << 31,
+	_IOTLB_PGTABLE_PAD = 0x7fffffff,
 };
 
 /* struct iotlb_pgtable.flags */
@@ -309,6 +309,7 @@ struct iotlb_device_stats {
 	uint64_t misses;		/* MISS messages read */
 	uint64_t misses_dup;		/* answered by an UPDATE already queued */
 	uint64_t misses_faulted;	/* the guest's tables refused them */
+	uint64_t misses_lost;		/* no memory to queue the answer */
 	uint64_t updates;		/* UPDATE writes completed */
 	uint64_t update_bytes;		/* bytes those UPDATEs covered */
 	uint64_t invalidates;		/* INVALIDATE writes completed */
@@ -323,7 +324,7 @@ struct iotlb_device_stats {
 	uint64_t bad_messages;		/* unreadable or unexpected messages */
 	uint64_t latency_ns_max;	/* miss read -> UPDATE written */
 	uint64_t latency_ns_sum;
-	uint64_t latency_hist[16];	/* count per power of two of us: [i] < 2^i us */
+	uint64_t latency_hist[16];	/* [0] < 1 us, [i] < 2^i us, [15] the rest */
 	int32_t state_errno;		/* 0, or why the device stopped (-errno) */
 	uint32_t queued;		/* writes waiting now */
 };

@@ -610,6 +610,135 @@ START_TEST(engine_injected_errors)
 }
 END_TEST
 
+/* Regression: a device added from a thread that then exits keeps working. */
+static void *t_add_from_thread(void *arg)
+{
+	struct t_env *t = arg;
+
+	ck_assert_int_eq(iotlb_engine_add_device(t->e, t->peer[1], t->dom, 0, &t->dev[1]), 0);
+	return NULL;
+}
+
+START_TEST(engine_submitter_thread_exits)
+{
+	struct t_env t;
+	struct iotlb_sim_config cfg;
+	struct iotlb_sim_oracle o;
+	struct iotlb_sim_ring_config rc = { RING + 0x100000, RING + 0x110000, RING + 0x120000, 256 };
+	struct iotlb_device_stats ds;
+	pthread_t th;
+
+	t_env(&t, 1);
+	iotlb_sim_config_init(&cfg, IOTLB_SIM_KERNEL_MAINLINE);
+	iotlb_sim_oracle_from_map(&o, t.truth);
+	ck_assert_int_eq(iotlb_sim_new(&t.sim[1], &cfg, &o, &t.peer[1]), 0);
+	ck_assert_int_eq(iotlb_sim_add_ring(t.sim[1], &rc), 0);
+	t.nsim = 2;
+	ck_assert_int_eq(pthread_create(&th, NULL, t_add_from_thread, &t), 0);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	t_push_random(&t, 1, 200, 11);
+	for (int i = 0; i < 5000 && t_done(&t, 1) < 200; i++)
+		t_spin(&t, 1);
+	ck_assert_uint_eq(t_done(&t, 1), 200);
+	ck_assert_int_eq(iotlb_device_get_stats(t.dev[1], &ds), 0);
+	ck_assert_int_eq(ds.state_errno, 0);
+	t_no_stale(&t);
+	t_env_free(&t);
+}
+END_TEST
+
+/* Regression: callbacks may remove devices, the faulting one included. */
+static struct iotlb_device *t_victim;
+
+static void t_fault_remove(void *data, struct iotlb_device *dev, uint64_t iova,
+			   uint32_t access, const struct iotlb_translation *f)
+{
+	struct t_env *t = data;
+
+	t->faults++;
+	ck_assert_int_eq(iotlb_device_remove(dev), 0);
+}
+
+static void t_fence_remove(void *data, int status)
+{
+	struct t_env *t = data;
+
+	t->fences++;
+	t->fence_status = status;
+	if (t_victim) {
+		ck_assert_int_eq(iotlb_device_remove(t_victim), 0);
+		t_victim = NULL;
+	}
+}
+
+START_TEST(engine_remove_from_callbacks)
+{
+	struct t_env t;
+	struct iotlb_sim_buf bad = { 0x80000000ULL, 64, IOTLB_VMSG_PERM_RO };
+	struct iotlb_sim_buf good = { DMA + 0x3000, 64, IOTLB_VMSG_PERM_RO };
+
+	t_env(&t, 2);
+	iotlb_engine_set_fault_fn(t.e, t_fault_remove, &t);
+	ck_assert_int_eq(iotlb_sim_ring_push(t.sim[0], 0, &bad, 1), 0);
+	iotlb_sim_kick(t.sim[0], 0);
+	t_spin(&t, 20);
+	ck_assert_uint_eq(t.faults, 1);
+	/* Device 1: mapped, then invalidated; its fence removes it. */
+	ck_assert_int_eq(iotlb_sim_ring_push(t.sim[1], 0, &good, 1), 0);
+	iotlb_sim_kick(t.sim[1], 0);
+	t_spin(&t, 20);
+	ck_assert_uint_eq(t_done(&t, 1), 1);
+	t_victim = t.dev[1];
+	t_guest_unmap(&t, DMA + 0x3000, 0x1000);
+	ck_assert_int_eq(iotlb_engine_invalidate(t.e, t.dom, DMA + 0x3000, 0x1000,
+						 t_fence_remove, &t), 0);
+	for (int i = 0; i < 50 && !t.fences; i++)
+		t_spin(&t, 1);
+	ck_assert_int_eq(t.fences, 1);
+	ck_assert_int_eq(t.fence_status, 0);
+	ck_assert_ptr_null(t_victim);
+	t_spin(&t, 5);
+	t_env_free(&t);
+}
+END_TEST
+
+/* Regression: fences still waiting at free are called, with -ECANCELED. */
+START_TEST(engine_free_fails_waiting_fences)
+{
+	struct t_env t;
+	struct iotlb_sim_buf b = { DMA + 0x3000, 64, IOTLB_VMSG_PERM_RO };
+
+	t_env(&t, 1);
+	ck_assert_int_eq(iotlb_sim_ring_push(t.sim[0], 0, &b, 1), 0);
+	iotlb_sim_kick(t.sim[0], 0);
+	t_spin(&t, 20);
+	t_guest_unmap(&t, DMA + 0x3000, 0x1000);
+	ck_assert_int_eq(iotlb_engine_invalidate(t.e, t.dom, DMA + 0x3000, 0x1000, t_fence, &t), 0);
+	ck_assert_int_eq(t.fences, 0);	/* queued for the next round */
+	iotlb_engine_free(t.e);
+	t.e = NULL;
+	ck_assert_int_eq(t.fences, 1);
+	ck_assert_int_eq(t.fence_status, -ECANCELED);
+	t_env_free(&t);
+}
+END_TEST
+
+/* Regression: a write-only area can be mapped ahead too. */
+START_TEST(engine_map_write_only)
+{
+	struct t_env t;
+	uint32_t perm;
+
+	t_env(&t, 1);
+	t_guest_map(&t, 0x90000000ULL, 0x1000, IOTLB_PERM_WRITE);
+	ck_assert_int_eq(iotlb_device_map(t.dev[0], 0x90000000ULL, 0x1000), 1);
+	t_spin(&t, 5);
+	ck_assert_int_eq(iotlb_sim_iotlb_lookup(t.sim[0], 0x90000000ULL, NULL, NULL, NULL, &perm), 0);
+	ck_assert_uint_eq(perm, IOTLB_VMSG_PERM_WO);
+	t_env_free(&t);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("engine");
@@ -630,6 +759,10 @@ int main(void)
 	tcase_add_test(tc, engine_invalidate_precise);
 	tcase_add_test(tc, engine_invalidate_merged);
 	tcase_add_test(tc, engine_injected_errors);
+	tcase_add_test(tc, engine_submitter_thread_exits);
+	tcase_add_test(tc, engine_remove_from_callbacks);
+	tcase_add_test(tc, engine_free_fails_waiting_fences);
+	tcase_add_test(tc, engine_map_write_only);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

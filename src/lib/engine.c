@@ -26,7 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <stdio.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -109,6 +111,7 @@ struct iotlb_engine {
 	unsigned int ndevs, adevs;
 	unsigned int pending_sqes;
 	unsigned int inflight;		/* READ/WRITE/WAKE requests out */
+	bool dispatching;		/* inside handle_cqe(): frees wait */
 	iotlb_fault_fn fault_fn;
 	void *fault_data;
 	struct iotlb_engine_stats st;
@@ -128,15 +131,20 @@ static uint64_t ud(void *p, enum op op)
 	return (uint64_t)(uintptr_t)p | op;
 }
 
+static void engine_submit(struct iotlb_engine *e)
+{
+	io_uring_submit(&e->ring);
+	e->st.submits++;
+	e->pending_sqes = 0;
+}
+
 static struct io_uring_sqe *engine_sqe(struct iotlb_engine *e)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&e->ring);
 
 	if (!sqe) {
 		/* SQ full: hand what we have to the kernel and try again. */
-		io_uring_submit(&e->ring);
-		e->st.submits++;
-		e->pending_sqes = 0;
+		engine_submit(e);
 		sqe = io_uring_get_sqe(&e->ring);
 	}
 	if (sqe)
@@ -159,6 +167,25 @@ static void arm_wake(struct iotlb_engine *e)
 	e->inflight++;
 }
 
+/*
+ * Reads on an O_NONBLOCK file wait for poll readiness inside io_uring
+ * since 5.15 (commit 5d329e1286b0); before that they complete with
+ * -EAGAIN and the engine would spin re-arming them.
+ */
+static bool kernel_ok(void)
+{
+	struct utsname u;
+	unsigned int major = 0, minor = 0;
+
+	if (uname(&u) || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+		return true;	/* cannot tell: assume a current kernel */
+	if (major > 5 || (major == 5 && minor >= 15))
+		return true;
+	ERR("Linux %s is too old: io_uring waits on non-blocking reads only "
+	    "since 5.15", u.release);
+	return false;
+}
+
 IOTLB_EXPORT int iotlb_engine_new(struct iotlb_engine **out, unsigned int flags)
 {
 	struct io_uring_params p;
@@ -167,6 +194,8 @@ IOTLB_EXPORT int iotlb_engine_new(struct iotlb_engine **out, unsigned int flags)
 
 	if (!out || (flags & ~IOTLB_ENGINE_NO_ASYNC_WRITES))
 		return -EINVAL;
+	if (!kernel_ok())
+		return -ENOTSUP;
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
@@ -193,14 +222,15 @@ IOTLB_EXPORT int iotlb_engine_new(struct iotlb_engine **out, unsigned int flags)
 		goto err;
 	e->st.read_mode = 1;
 	arm_wake(e);
-	io_uring_submit(&e->ring);
-	e->pending_sqes = 0;
+	engine_submit(e);
 	*out = e;
 	return 0;
 err:
 	iotlb_engine_free(e);
 	return r;
 }
+
+static void device_gone(struct iotlb_device *d, int err);
 
 static void device_free(struct iotlb_device *d)
 {
@@ -251,8 +281,15 @@ IOTLB_EXPORT void iotlb_engine_free(struct iotlb_engine *e)
 	if (!e)
 		return;
 	if (e->ring.ring_fd >= 0) {
+		unsigned int i;
+
 		engine_drain(e);
 		io_uring_queue_exit(&e->ring);
+		/* Nothing is in flight now: fail every fence still waiting. */
+		for (i = 0; i < e->ndevs; i++) {
+			e->devs[i]->write_inflight = false;
+			device_gone(e->devs[i], -ECANCELED);
+		}
 	}
 	while (e->ndevs)
 		device_free(e->devs[0]);
@@ -368,6 +405,8 @@ static int remap_range(struct iotlb_device *d, uint64_t iova, uint64_t last,
 		struct iotlb_translation t;
 
 		r = iotlb_domain_translate(d->dom, at, IOTLB_PERM_READ, &t);
+		if (r == IOTLB_TRANSLATE_FAULT && t.fault == IOTLB_FAULT_PERMISSION)
+			r = iotlb_domain_translate(d->dom, at, IOTLB_PERM_WRITE, &t);
 		if (r < 0)
 			return r;
 		if (r == 0) {
@@ -498,8 +537,12 @@ static void answer_miss(struct iotlb_device *d, const struct iotlb_vmsg *miss,
 	/* The kernel lost it (eviction, restart) or a copy raced: re-send. */
 	if (sh_covers(d, miss->iova))
 		d->st.shadow_remisses++;
-	if (queue_update(d, &t, t_read, false))
+	if (queue_update(d, &t, t_read, false)) {
+		d->st.misses_lost++;
+		ERR("device %d: no memory to answer the miss at %#llx", d->fd,
+		    (unsigned long long)miss->iova);
 		return;
+	}
 	e->answered++;
 }
 
@@ -573,7 +616,12 @@ static void on_read(struct iotlb_device *d, int res)
 	if (d->removed)
 		return;
 	res = injected(d, OP_READ, res);
-	if (res == -EAGAIN || res == -EINTR) {
+	/*
+	 * -ECANCELED without a remove: the thread that submitted the read
+	 * exited and took its io-wq/poll state with it.  Read again from
+	 * this thread; the message, if any, is still queued in the kernel.
+	 */
+	if (res == -EAGAIN || res == -EINTR || res == -ECANCELED) {
 		arm_read(d);
 		return;
 	}
@@ -609,20 +657,29 @@ static void fence_done(struct iotlb_engine *e, struct fence *f, int status)
 
 static void on_write(struct iotlb_device *d, int res)
 {
-	struct wmsg *m = &d->wq[d->wq_head];
+	struct wmsg m = d->wq[d->wq_head];
+	unsigned int k;
 
 	d->write_inflight = false;
 	d->wq_submitted = 0;
 	res = injected(d, OP_WRITE, res);
+	if (res == -ECANCELED && !d->removed && !d->dead) {
+		/* Its submitter exited (see on_read): write it again. */
+		kick_write(d);
+		return;
+	}
+	/* Off the queue before any callback can touch the device. */
+	d->wq_head = (d->wq_head + 1) % d->wq_alloc;
+	d->wq_len--;
 	if (res == IOTLB_VMSG_SIZE) {
-		if (m->type == IOTLB_VMSG_UPDATE) {
-			uint64_t lat = m->t_read ? now_ns() - m->t_read : 0;
+		if (m.type == IOTLB_VMSG_UPDATE) {
+			uint64_t lat = m.t_read ? now_ns() - m.t_read : 0;
 			unsigned int b = 0;
 
 			d->st.updates++;
 			d->e->st.updates++;
-			d->st.update_bytes += m->bytes;
-			if (m->t_read) {
+			d->st.update_bytes += m.bytes;
+			if (m.t_read) {
 				d->st.latency_ns_sum += lat;
 				if (lat > d->st.latency_ns_max)
 					d->st.latency_ns_max = lat;
@@ -637,26 +694,26 @@ static void on_write(struct iotlb_device *d, int res)
 	} else {
 		/* EINVAL / EFAULT from vhost, or a dead socket. */
 		d->st.write_errors++;
-		if (m->type == IOTLB_VMSG_UPDATE)
-			sh_forget(d, m);
 		WARN("device %d: %s write: %s", d->fd,
-		     iotlb__vmsg_type_name(m->type),
+		     iotlb__vmsg_type_name(m.type),
 		     res < 0 ? strerror(-res) : "short write");
+		if (m.type == IOTLB_VMSG_UPDATE)
+			sh_forget(d, &m);
 	}
-	for (unsigned int k = 0; k < m->nfence; k++)
-		fence_done(d->e, m->fence[k], res == IOTLB_VMSG_SIZE ? 0 :
-			   res < 0 ? res : -EIO);
-	d->wq_head = (d->wq_head + 1) % d->wq_alloc;
-	d->wq_len--;
 	if (res == -EPIPE || res == -EBADF || res == -ECONNRESET)
 		device_gone(d, res);
+	for (k = 0; k < m.nfence; k++)
+		fence_done(d->e, m.fence[k], res == IOTLB_VMSG_SIZE ? 0 :
+			   res < 0 ? res : -EIO);
 	if (!d->removed)
 		kick_write(d);
 }
 
 static void maybe_free(struct iotlb_device *d)
 {
-	if (d->removed && !d->read_inflight && !d->write_inflight)
+	/* Never under a completion handler: a callback may have removed it. */
+	if (d->removed && !d->read_inflight && !d->write_inflight &&
+	    !d->e->dispatching)
 		device_free(d);
 }
 
@@ -669,14 +726,13 @@ static void handle_cqe(struct iotlb_engine *e, struct io_uring_cqe *cqe)
 	e->st.completions++;
 	if (op)
 		e->inflight--;
+	e->dispatching = true;
 	switch (op) {
 	case OP_READ:
 		on_read(p, cqe->res);
-		maybe_free(p);
 		break;
 	case OP_WRITE:
 		on_write(p, cqe->res);
-		maybe_free(p);
 		break;
 	case OP_WAKE:
 		e->wake_armed = false;
@@ -685,6 +741,9 @@ static void handle_cqe(struct iotlb_engine *e, struct io_uring_cqe *cqe)
 	default:
 		break;	/* cancel requests */
 	}
+	e->dispatching = false;
+	if (op == OP_READ || op == OP_WRITE)
+		maybe_free(p);
 }
 
 IOTLB_EXPORT int iotlb_engine_process(struct iotlb_engine *e)
@@ -714,11 +773,8 @@ IOTLB_EXPORT int iotlb_engine_process(struct iotlb_engine *e)
 			arm_read(e->devs[i]);
 			kick_write(e->devs[i]);
 		}
-		if (e->pending_sqes) {
-			io_uring_submit(&e->ring);
-			e->st.submits++;
-			e->pending_sqes = 0;
-		}
+		if (e->pending_sqes)
+			engine_submit(e);
 		work |= n > 0;
 		/* One pass always, to send what iotlb_engine_invalidate() queued. */
 		if (first) {
@@ -831,8 +887,7 @@ IOTLB_EXPORT int iotlb_engine_add_device(struct iotlb_engine *e, int fd,
 	e->devs[e->ndevs++] = d;
 	e->st.devices = e->ndevs;
 	arm_read(d);
-	io_uring_submit(&e->ring);
-	e->pending_sqes = 0;
+	engine_submit(e);
 	if (out)
 		*out = d;
 	return 0;
@@ -857,8 +912,7 @@ IOTLB_EXPORT int iotlb_device_remove(struct iotlb_device *dev)
 		if (sqe) {
 			io_uring_prep_cancel64(sqe, ud(dev, OP_READ), 0);
 			io_uring_sqe_set_data64(sqe, 0);
-			io_uring_submit(&e->ring);
-			e->pending_sqes = 0;
+			engine_submit(e);
 		}
 	}
 	maybe_free(dev);
@@ -884,6 +938,9 @@ IOTLB_EXPORT int iotlb_device_map(struct iotlb_device *dev, uint64_t iova,
 		struct iotlb_translation t;
 
 		r = iotlb_domain_translate(dev->dom, at, IOTLB_PERM_READ, &t);
+		/* A write-only grant: ask for what the guest gives. */
+		if (r == IOTLB_TRANSLATE_FAULT && t.fault == IOTLB_FAULT_PERMISSION)
+			r = iotlb_domain_translate(dev->dom, at, IOTLB_PERM_WRITE, &t);
 		if (r)
 			return r < 0 ? r : -EFAULT;
 		r = queue_update(dev, &t, 0, true);
@@ -895,8 +952,7 @@ IOTLB_EXPORT int iotlb_device_map(struct iotlb_device *dev, uint64_t iova,
 		at = t.iova + t.size;
 	}
 	kick_write(dev);
-	io_uring_submit(&dev->e->ring);
-	dev->e->pending_sqes = 0;
+	engine_submit(dev->e);
 	return n;
 }
 
@@ -1091,8 +1147,7 @@ IOTLB_EXPORT int iotlb_device_restarted(struct iotlb_device *dev)
 	for (k = 0; k < n; k++)
 		remap_range(dev, pins[k].iova, pins[k].last, true);
 	kick_write(dev);
-	io_uring_submit(&dev->e->ring);
-	dev->e->pending_sqes = 0;
+	engine_submit(dev->e);
 	return (int)n;
 }
 
