@@ -393,9 +393,13 @@ static int queue_update(struct iotlb_device *d,
 			const struct iotlb_translation *t, uint64_t t_read,
 			bool pinned);
 
-/* Map [iova, last] again from the domain; pieces the guest dropped fault. */
-static int remap_range(struct iotlb_device *d, uint64_t iova, uint64_t last,
-		       bool pinned)
+/*
+ * Map [iova, last] from the domain, one UPDATE per answer.  strict: a
+ * piece the guest does not map fails the call (-EFAULT); otherwise it is
+ * skipped a page at a time (it was unmapped since we mapped it).
+ */
+static int map_range(struct iotlb_device *d, uint64_t iova, uint64_t last,
+		     bool pinned, bool strict)
 {
 	uint64_t at = iova;
 	int n = 0, r, tries = 1024;
@@ -405,10 +409,13 @@ static int remap_range(struct iotlb_device *d, uint64_t iova, uint64_t last,
 		struct iotlb_translation t;
 
 		r = iotlb_domain_translate(d->dom, at, IOTLB_PERM_READ, &t);
+		/* A write-only grant: ask for what the guest gives. */
 		if (r == IOTLB_TRANSLATE_FAULT && t.fault == IOTLB_FAULT_PERMISSION)
 			r = iotlb_domain_translate(d->dom, at, IOTLB_PERM_WRITE, &t);
 		if (r < 0)
 			return r;
+		if (r && strict)
+			return -EFAULT;
 		if (r == 0) {
 			r = queue_update(d, &t, 0, pinned);
 			if (r)
@@ -451,7 +458,7 @@ static void sh_add(struct iotlb_device *d, uint64_t iova, uint64_t last,
 		if (e->pinned) {
 			e->pinned = false;
 			d->st.pinned_remaps++;
-			remap_range(d, e->iova, e->last, true);
+			map_range(d, e->iova, e->last, true, false);
 		}
 	}
 }
@@ -926,31 +933,15 @@ IOTLB_EXPORT int iotlb_device_remove(struct iotlb_device *dev)
 IOTLB_EXPORT int iotlb_device_map(struct iotlb_device *dev, uint64_t iova,
 				  uint64_t size)
 {
-	uint64_t last, at = iova;
-	int n = 0, r;
+	int n;
 
 	if (!dev || !size || size - 1 > UINT64_MAX - iova)
 		return -EINVAL;
 	if (dev->dead)
 		return dev->st.state_errno ? dev->st.state_errno : -ENODEV;
-	last = iova + size - 1;
-	for (;;) {
-		struct iotlb_translation t;
-
-		r = iotlb_domain_translate(dev->dom, at, IOTLB_PERM_READ, &t);
-		/* A write-only grant: ask for what the guest gives. */
-		if (r == IOTLB_TRANSLATE_FAULT && t.fault == IOTLB_FAULT_PERMISSION)
-			r = iotlb_domain_translate(dev->dom, at, IOTLB_PERM_WRITE, &t);
-		if (r)
-			return r < 0 ? r : -EFAULT;
-		r = queue_update(dev, &t, 0, true);
-		if (r)
-			return r;
-		n++;
-		if (t.iova + (t.size - 1) >= last)
-			break;
-		at = t.iova + t.size;
-	}
+	n = map_range(dev, iova, iova + size - 1, true, true);
+	if (n < 0)
+		return n;
 	kick_write(dev);
 	engine_submit(dev->e);
 	return n;
@@ -984,8 +975,8 @@ static void flush_remaps(struct iotlb_device *d)
 
 	d->nremap = 0;
 	for (k = 0; k < n; k++)
-		remap_range(d, d->remap[k].iova, d->remap[k].last,
-			    d->remap[k].pinned);
+		map_range(d, d->remap[k].iova, d->remap[k].last,
+			  d->remap[k].pinned, false);
 }
 
 /*
@@ -1145,7 +1136,7 @@ IOTLB_EXPORT int iotlb_device_restarted(struct iotlb_device *dev)
 	dev->sh_len = 0;
 	dev->sh_head = 0;
 	for (k = 0; k < n; k++)
-		remap_range(dev, pins[k].iova, pins[k].last, true);
+		map_range(dev, pins[k].iova, pins[k].last, true, false);
 	kick_write(dev);
 	engine_submit(dev->e);
 	return (int)n;
