@@ -293,6 +293,7 @@ struct iotlb_device;
 
 /* iotlb_engine_new() flags */
 #define IOTLB_ENGINE_NO_ASYNC_WRITES (1U << 0)	/* never IOSQE_ASYNC */
+#define IOTLB_ENGINE_SINGLE_READS (1U << 1)	/* never multishot reads */
 
 /* iotlb_engine_add_device() flags */
 #define IOTLB_DEVICE_SET_NONBLOCK (1U << 0)	/* set O_NONBLOCK on the fd */
@@ -321,6 +322,7 @@ struct iotlb_device_stats {
 	uint64_t remap_overflows;	/* invalidations that cut too many entries */
 	uint64_t write_errors;		/* writes the kernel refused */
 	uint64_t read_errors;		/* reads that failed */
+	uint64_t read_nobufs;		/* multishot reads out of buffers */
 	uint64_t bad_messages;		/* unreadable or unexpected messages */
 	uint64_t latency_ns_max;	/* miss read -> UPDATE written */
 	uint64_t latency_ns_sum;
@@ -338,7 +340,7 @@ struct iotlb_engine_stats {
 	uint64_t invalidates;
 	uint64_t fences;		/* fence callbacks made */
 	uint32_t devices;
-	uint32_t read_mode;		/* 1: re-armed single reads */
+	uint32_t read_mode;		/* 1: re-armed single reads, 2: multishot */
 };
 
 int iotlb_engine_new(struct iotlb_engine **out, unsigned int flags);

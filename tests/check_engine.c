@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,8 @@ static void t_fault(void *data, struct iotlb_device *dev, uint64_t iova,
 	ck_assert_uint_eq(f->fault, IOTLB_FAULT_NOT_PRESENT);
 }
 
+static unsigned int t_engine_flags;
+
 static void t_env(struct t_env *t, unsigned int nsim)
 {
 	struct iotlb_mem_region r = { 0, 1ULL << 32, NULL, OWNER, 0 };
@@ -75,7 +78,7 @@ static void t_env(struct t_env *t, unsigned int nsim)
 	ck_assert_int_eq(iotlb_mem_add_region(t->mem, &r), 0);
 	ck_assert_int_eq(iotlb_domain_new_map(&t->dom, t->mem), 0);
 	ck_assert_int_eq(iotlb_sim_map_new(&t->truth), 0);
-	ck_assert_int_eq(iotlb_engine_new(&t->e, 0), 0);
+	ck_assert_int_eq(iotlb_engine_new(&t->e, t_engine_flags), 0);
 	iotlb_engine_set_fault_fn(t->e, t_fault, t);
 	iotlb_sim_oracle_from_map(&o, t->truth);
 	iotlb_sim_config_init(&cfg, IOTLB_SIM_KERNEL_MAINLINE);
@@ -155,7 +158,11 @@ static void t_no_stale(struct t_env *t)
 	}
 }
 
-/* Every miss read is answered; coalesced answers; devices all progress. */
+/*
+ * Every miss read is answered; coalesced answers; devices all progress.
+ * Run with the probed read mode (multishot where the kernel has it) and
+ * with re-armed single reads.
+ */
 START_TEST(engine_serves_misses)
 {
 	struct t_env t;
@@ -163,7 +170,15 @@ START_TEST(engine_serves_misses)
 	struct iotlb_sim_stats ss;
 	struct iotlb_engine_stats es;
 
+	t_engine_flags = _i ? IOTLB_ENGINE_SINGLE_READS : 0;
 	t_env(&t, 3);
+	t_engine_flags = 0;
+	ck_assert_int_eq(iotlb_engine_get_stats(t.e, &es), 0);
+	if (_i)
+		ck_assert_uint_eq(es.read_mode, 1);
+	else
+		ck_assert(es.read_mode == 1 || es.read_mode == 2);
+	fprintf(stderr, "engine_serves_misses: read mode %u\n", es.read_mode);
 	for (unsigned int s = 0; s < 3; s++)
 		t_push_random(&t, s, 3000, 100 + s);
 	for (int i = 0; i < 20000; i++) {
@@ -747,7 +762,7 @@ int main(void)
 	int failed;
 
 	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, engine_serves_misses);
+	tcase_add_loop_test(tc, engine_serves_misses, 0, 2);
 	tcase_add_test(tc, engine_reports_faults);
 	tcase_add_test(tc, engine_invalidate_fence);
 	tcase_add_test(tc, engine_caller_poll_loop);

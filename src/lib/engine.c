@@ -36,6 +36,17 @@
 #include "iotlb-internal.h"
 #include "vhost-msg.h"
 
+/*
+ * IORING_OP_READ_MULTISHOT arrived in Linux 6.7 and liburing 2.5; with an
+ * older liburing the opcode comes from the kernel's uapi numbering and
+ * the SQE is filled by hand.  The run-time probe decides either way.
+ */
+#ifndef IORING_OP_READ_MULTISHOT
+#define IORING_OP_READ_MULTISHOT 49
+#endif
+#define ENGINE_BGID 7		/* our provided-buffer group */
+#define ENGINE_NBUFS 4096	/* buffers of READ_BUF bytes in the ring */
+
 #define ENGINE_SQ_ENTRIES 1024
 #define ENGINE_CQ_ENTRIES 8192
 #define ENGINE_MAX_DEVICES 4096
@@ -112,6 +123,9 @@ struct iotlb_engine {
 	unsigned int pending_sqes;
 	unsigned int inflight;		/* READ/WRITE/WAKE requests out */
 	bool dispatching;		/* inside handle_cqe(): frees wait */
+	bool multishot;			/* reads are READ_MULTISHOT */
+	struct io_uring_buf_ring *br;	/* provided buffers for them */
+	unsigned char *bufs;
 	iotlb_fault_fn fault_fn;
 	void *fault_data;
 	struct iotlb_engine_stats st;
@@ -151,6 +165,8 @@ static struct io_uring_sqe *engine_sqe(struct iotlb_engine *e)
 		e->pending_sqes++;
 	return sqe;
 }
+
+static void setup_multishot(struct iotlb_engine *e);
 
 static void arm_wake(struct iotlb_engine *e)
 {
@@ -192,7 +208,8 @@ IOTLB_EXPORT int iotlb_engine_new(struct iotlb_engine **out, unsigned int flags)
 	struct iotlb_engine *e;
 	int r;
 
-	if (!out || (flags & ~IOTLB_ENGINE_NO_ASYNC_WRITES))
+	if (!out || (flags & ~(IOTLB_ENGINE_NO_ASYNC_WRITES |
+			       IOTLB_ENGINE_SINGLE_READS)))
 		return -EINVAL;
 	if (!kernel_ok())
 		return -ENOTSUP;
@@ -220,7 +237,9 @@ IOTLB_EXPORT int iotlb_engine_new(struct iotlb_engine **out, unsigned int flags)
 	r = io_uring_register_eventfd(&e->ring, e->efd);
 	if (r < 0)
 		goto err;
-	e->st.read_mode = 1;
+	if (!(flags & IOTLB_ENGINE_SINGLE_READS))
+		setup_multishot(e);
+	e->st.read_mode = e->multishot ? 2 : 1;
 	arm_wake(e);
 	engine_submit(e);
 	*out = e;
@@ -269,7 +288,9 @@ static void engine_drain(struct iotlb_engine *e)
 		if (io_uring_wait_cqe_timeout(&e->ring, &cqe, &ts))
 			continue;
 		do {
-			if (io_uring_cqe_get_data64(cqe) & 3)
+			uint64_t op = io_uring_cqe_get_data64(cqe) & 3;
+
+			if (op && !(op == OP_READ && (cqe->flags & IORING_CQE_F_MORE)))
 				e->inflight--;
 			io_uring_cqe_seen(&e->ring, cqe);
 		} while (io_uring_peek_cqe(&e->ring, &cqe) == 0);
@@ -294,6 +315,8 @@ IOTLB_EXPORT void iotlb_engine_free(struct iotlb_engine *e)
 	while (e->ndevs)
 		device_free(e->devs[0]);
 	free(e->devs);
+	free(e->bufs);
+	free(e->br);
 	if (e->efd >= 0)
 		close(e->efd);
 	if (e->wake_fd >= 0)
@@ -317,6 +340,60 @@ IOTLB_EXPORT void iotlb_engine_set_fault_fn(struct iotlb_engine *e,
 	e->fault_data = data;
 }
 
+/* Give a provided buffer back to the kernel. */
+static void recycle_buf(struct iotlb_engine *e, int bid)
+{
+	if (bid < 0 || !e->br || bid >= ENGINE_NBUFS)
+		return;
+	io_uring_buf_ring_add(e->br, e->bufs + (size_t)bid * READ_BUF, READ_BUF,
+			      (unsigned short)bid,
+			      io_uring_buf_ring_mask(ENGINE_NBUFS), 0);
+	io_uring_buf_ring_advance(e->br, 1);
+}
+
+/*
+ * Multishot reads when the kernel has them (6.7+): probe the opcode and
+ * register a ring of provided buffers; otherwise re-armed single reads.
+ */
+static void setup_multishot(struct iotlb_engine *e)
+{
+	struct io_uring_buf_reg reg = { 0 };
+	struct io_uring_probe *probe;
+	bool ok;
+	int i;
+
+	probe = io_uring_get_probe_ring(&e->ring);
+	ok = probe && probe->last_op >= IORING_OP_READ_MULTISHOT &&
+	     (probe->ops[IORING_OP_READ_MULTISHOT].flags & IO_URING_OP_SUPPORTED);
+	io_uring_free_probe(probe);
+	if (!ok)
+		return;
+	if (posix_memalign((void **)&e->br, 4096,
+			   ENGINE_NBUFS * sizeof(struct io_uring_buf)))
+		return;
+	e->bufs = malloc((size_t)ENGINE_NBUFS * READ_BUF);
+	if (!e->bufs)
+		goto err;
+	io_uring_buf_ring_init(e->br);
+	reg.ring_addr = (uintptr_t)e->br;
+	reg.ring_entries = ENGINE_NBUFS;
+	reg.bgid = ENGINE_BGID;
+	if (io_uring_register_buf_ring(&e->ring, &reg, 0))
+		goto err;
+	for (i = 0; i < ENGINE_NBUFS; i++)
+		io_uring_buf_ring_add(e->br, e->bufs + (size_t)i * READ_BUF,
+				      READ_BUF, (unsigned short)i,
+				      io_uring_buf_ring_mask(ENGINE_NBUFS), i);
+	io_uring_buf_ring_advance(e->br, ENGINE_NBUFS);
+	e->multishot = true;
+	return;
+err:
+	free(e->bufs);
+	free(e->br);
+	e->bufs = NULL;
+	e->br = NULL;
+}
+
 static void arm_read(struct iotlb_device *d)
 {
 	struct io_uring_sqe *sqe;
@@ -326,7 +403,14 @@ static void arm_read(struct iotlb_device *d)
 	sqe = engine_sqe(d->e);
 	if (!sqe)
 		return;	/* retried at the end of the next round */
-	io_uring_prep_read(sqe, d->fd, d->rbuf, sizeof(d->rbuf), 0);
+	if (d->e->multishot) {
+		/* One SQE serves every later message, one CQE and buffer each. */
+		io_uring_prep_rw(IORING_OP_READ_MULTISHOT, sqe, d->fd, NULL, 0, 0);
+		sqe->flags |= IOSQE_BUFFER_SELECT;
+		sqe->buf_group = ENGINE_BGID;
+	} else {
+		io_uring_prep_read(sqe, d->fd, d->rbuf, sizeof(d->rbuf), 0);
+	}
 	io_uring_sqe_set_data64(sqe, ud(d, OP_READ));
 	d->read_inflight = true;
 	d->e->inflight++;
@@ -615,20 +699,38 @@ static void sh_forget(struct iotlb_device *d, const struct wmsg *m)
 	}
 }
 
-static void on_read(struct iotlb_device *d, int res)
+static void on_read(struct iotlb_device *d, int res, unsigned int flags)
 {
+	struct iotlb_engine *e = d->e;
+	const unsigned char *buf = d->rbuf;
 	struct iotlb_vmsg m;
+	int bid = -1;
 
-	d->read_inflight = false;
-	if (d->removed)
+	/* A multishot read stays armed while the kernel sets F_MORE. */
+	if (!(flags & IORING_CQE_F_MORE)) {
+		d->read_inflight = false;
+		e->inflight--;
+	}
+	if (flags & IORING_CQE_F_BUFFER) {
+		bid = (int)(flags >> IORING_CQE_BUFFER_SHIFT);
+		buf = e->bufs + (size_t)bid * READ_BUF;
+	}
+	if (d->removed) {
+		recycle_buf(e, bid);
 		return;
+	}
 	res = injected(d, OP_READ, res);
 	/*
 	 * -ECANCELED without a remove: the thread that submitted the read
 	 * exited and took its io-wq/poll state with it.  Read again from
 	 * this thread; the message, if any, is still queued in the kernel.
 	 */
-	if (res == -EAGAIN || res == -EINTR || res == -ECANCELED) {
+	/* -ENOBUFS: the shared buffers ran out; re-arm when some return. */
+	if (res == -EAGAIN || res == -EINTR || res == -ECANCELED ||
+	    res == -ENOBUFS) {
+		if (res == -ENOBUFS)
+			d->st.read_nobufs++;
+		recycle_buf(e, bid);
 		arm_read(d);
 		return;
 	}
@@ -643,11 +745,12 @@ static void on_read(struct iotlb_device *d, int res)
 		device_gone(d, res);
 		return;
 	}
-	if (iotlb__vmsg_decode(d->rbuf, (size_t)res, 0, &m) < 0 ||
+	if (iotlb__vmsg_decode(buf, (size_t)res, 0, &m) < 0 ||
 	    m.type != IOTLB_VMSG_MISS)
 		d->st.bad_messages++;
 	else
 		answer_miss(d, &m, now_ns());
+	recycle_buf(e, bid);
 	arm_read(d);
 }
 
@@ -731,12 +834,12 @@ static void handle_cqe(struct iotlb_engine *e, struct io_uring_cqe *cqe)
 	void *p = (void *)(uintptr_t)(data & ~3ULL);
 
 	e->st.completions++;
-	if (op)
+	if (op && op != OP_READ)
 		e->inflight--;
 	e->dispatching = true;
 	switch (op) {
 	case OP_READ:
-		on_read(p, cqe->res);
+		on_read(p, cqe->res, cqe->flags);
 		break;
 	case OP_WRITE:
 		on_write(p, cqe->res);
