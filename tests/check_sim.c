@@ -8,9 +8,12 @@
 
 #include <check.h>
 #include <errno.h>
+#include <linux/sockios.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -944,6 +947,64 @@ START_TEST(rand_is_deterministic)
 }
 END_TEST
 
+/*
+ * Regression: a peer in another process reads a miss and writes its
+ * UPDATE while iotlb_sim_process() runs, after the process sampled
+ * SIOCOUTQ.  The UPDATE found the miss still "unread", woke nothing, and
+ * the ring stalled for good, where the kernel (which moves a miss to the
+ * pending list as it is read) wakes it.  The peer's move is played inside
+ * the simulator's SIOCOUTQ call: the test links with --wrap=ioctl.
+ */
+static struct t_dev *race_peer;
+
+int __real_ioctl(int fd, unsigned long req, ...);
+int __wrap_ioctl(int fd, unsigned long req, ...);
+
+int __wrap_ioctl(int fd, unsigned long req, ...)
+{
+	va_list ap;
+	void *arg;
+	int r;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	r = __real_ioctl(fd, req, arg);
+	if (race_peer && req == SIOCOUTQ) {
+		struct t_dev *d = race_peer;
+		struct iotlb_vmsg m;
+
+		race_peer = NULL;
+		ck_assert_int_eq(t_read(d, &m), 1);
+		t_update(d, m.iova & ~0xfffULL, 0x1000, RO);
+	}
+	return r;
+}
+
+START_TEST(regress_answer_during_process_wakes)
+{
+	struct t_dev d;
+	unsigned int r;
+
+	t_open_profile(&d, IOTLB_SIM_KERNEL_MAINLINE);
+	r = t_ring(&d);
+	t_map_rings(&d);
+	t_push1(&d, r, 0x300000, 512, RO);
+	iotlb_sim_kick(d.sim, r);
+	iotlb_sim_process(d.sim);
+	ck_assert_int_eq(t_rstats(&d, r).stall, IOTLB_SIM_STALL_MISS);
+	race_peer = &d;
+	iotlb_sim_process(d.sim);
+	ck_assert_msg(race_peer == NULL, "the peer's read and answer did not run");
+	iotlb_sim_process(d.sim);
+	ck_assert_msg(t_rstats(&d, r).chains_done == 1,
+		      "chains done %llu want 1: an UPDATE of a read miss must wake its ring",
+		      (unsigned long long)t_rstats(&d, r).chains_done);
+	ck_assert_uint_eq(t_stats(&d).wakeups, 1);
+	t_close(&d);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sim");
@@ -981,6 +1042,7 @@ int main(void)
 	tcase_add_test(tc, rule_iotlb_model_random);
 	tcase_add_test(tc, map_oracle_set_clear);
 	tcase_add_test(tc, rand_is_deterministic);
+	tcase_add_test(tc, regress_answer_during_process_wakes);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

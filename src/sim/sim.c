@@ -20,7 +20,8 @@
  *  - SET_FEATURES makes a new empty IOTLB, queued misses survive [§2.3].
  *
  * Which misses the peer has read is learnt from SIOCOUTQ on our end of
- * the socketpair (DESIGN.md "Simulator mechanics").
+ * the socketpair (DESIGN.md "Simulator mechanics"), again before each
+ * write is applied, since the peer may run in another process.
  */
 #include "config.h"
 
@@ -805,6 +806,13 @@ static void drain_writes(struct iotlb_sim *s, int *work)
 			s->st.peer_closed = true;
 			return;
 		}
+		/*
+		 * Whatever the peer read before writing this has left our
+		 * queue by now: account it first, so an UPDATE finds its miss
+		 * pending, as the kernel's does.  A peer in another process
+		 * can read and answer while we run.
+		 */
+		sync_reads(s);
 		/* Trailing bytes past one message are ignored, like vhost. */
 		apply_write(s, buf, (size_t)n > sizeof(buf) ? sizeof(buf) : (size_t)n);
 		(*work)++;
