@@ -326,7 +326,7 @@ struct iotlb_device_stats {
 	uint64_t bad_messages;		/* unreadable or unexpected messages */
 	uint64_t latency_ns_max;	/* miss read -> UPDATE written */
 	uint64_t latency_ns_sum;
-	uint64_t latency_hist[16];	/* [0] < 1 us, [i] < 2^i us, [15] the rest */
+	uint64_t latency_hist[64];	/* [0] < 1 us, then 4 buckets per octave */
 	int32_t state_errno;		/* 0, or why the device stopped (-errno) */
 	uint32_t queued;		/* writes waiting now */
 };

@@ -625,6 +625,41 @@ START_TEST(engine_injected_errors)
 }
 END_TEST
 
+/*
+ * Regression (found by bench-engine churn at 1024 devices): a second
+ * invalidation inside an entry the first one had cut, in the same round,
+ * found nothing in the shadow and fenced at once, while the first
+ * INVALIDATE had not even been written: the device could still use the
+ * old entry after the guest was told it could not.
+ */
+START_TEST(engine_fence_waits_for_cut_entry)
+{
+	struct t_env t;
+	struct iotlb_sim_buf b = { DMA + 0x5000, 64, IOTLB_VMSG_PERM_RO };
+
+	t_env(&t, 1);
+	ck_assert_int_eq(iotlb_sim_ring_push(t.sim[0], 0, &b, 1), 0);
+	iotlb_sim_kick(t.sim[0], 0);
+	t_spin(&t, 20);
+	ck_assert_uint_eq(t_done(&t, 0), 1);	/* the 64 MiB entry is in */
+	t_guest_unmap(&t, DMA + 0x100000, 0x1000);
+	ck_assert_int_eq(iotlb_engine_invalidate(t.e, t.dom, DMA + 0x100000, 0x1000, t_fence, &t), 0);
+	t_guest_unmap(&t, DMA + 0x200000, 0x1000);
+	ck_assert_int_eq(iotlb_engine_invalidate(t.e, t.dom, DMA + 0x200000, 0x1000, t_fence, &t), 0);
+	ck_assert_msg(t.fences == 0, "a fence completed before any INVALIDATE was written");
+	for (int i = 0; i < 100 && t.fences < 2; i++)
+		t_spin(&t, 1);
+	ck_assert_int_eq(t.fences, 2);
+	b.iova = DMA + 0x200000;
+	ck_assert_int_eq(iotlb_sim_ring_push(t.sim[0], 0, &b, 1), 0);
+	iotlb_sim_kick(t.sim[0], 0);
+	t_spin(&t, 20);
+	ck_assert_uint_eq(t.faults, 1);
+	t_no_stale(&t);
+	t_env_free(&t);
+}
+END_TEST
+
 /* Regression: a device added from a thread that then exits keeps working. */
 static void *t_add_from_thread(void *arg)
 {
@@ -775,6 +810,7 @@ int main(void)
 	tcase_add_test(tc, engine_invalidate_merged);
 	tcase_add_test(tc, engine_injected_errors);
 	tcase_add_test(tc, engine_submitter_thread_exits);
+	tcase_add_test(tc, engine_fence_waits_for_cut_entry);
 	tcase_add_test(tc, engine_remove_from_callbacks);
 	tcase_add_test(tc, engine_free_fails_waiting_fences);
 	tcase_add_test(tc, engine_map_write_only);

@@ -72,8 +72,19 @@ struct wmsg {
 	uint64_t t_read;	/* when the miss it answers was read, or 0 */
 	uint64_t bytes;
 	struct fence *fence[WMSG_FENCES];
+	uint64_t ticket;	/* INVALIDATE: its number on this device */
 	uint8_t nfence;
 	uint8_t type;
+};
+
+/*
+ * A kernel entry an INVALIDATE is on its way to remove.  Until that write
+ * completes the device can still reach anything in the entry, so a later
+ * invalidation of any part of it must wait for that write (it queues an
+ * INVALIDATE behind it) even though the shadow no longer holds the entry.
+ */
+struct cutspan {
+	uint64_t iova, last, ticket;
 };
 
 /*
@@ -106,6 +117,9 @@ struct iotlb_device {
 	uint32_t sh_head, sh_len, sh_budget;
 	struct shadow_ent *remap;	/* still-valid parts cut by INVALIDATEs */
 	uint32_t nremap, aremap;
+	struct cutspan *cuts;		/* entries being invalidated */
+	uint32_t ncuts, acuts;
+	uint64_t inv_ticket;		/* INVALIDATEs queued so far */
 	int inject[3];			/* fault injection, by enum op; 0 = off */
 	struct iotlb_device_stats st;
 };
@@ -262,6 +276,7 @@ static void device_free(struct iotlb_device *d)
 	free(d->wq);
 	free(d->sh);
 	free(d->remap);
+	free(d->cuts);
 	free(d);
 	e->st.devices = e->ndevs;
 }
@@ -462,6 +477,7 @@ static int queue_write(struct iotlb_device *d, const struct iotlb_vmsg *v,
 	m->fence[0] = f;
 	m->nfence = f ? 1 : 0;
 	m->type = v->type;
+	m->ticket = v->type == IOTLB_VMSG_INVALIDATE ? ++d->inv_ticket : 0;
 	d->wq_len++;
 	return 0;
 }
@@ -510,10 +526,12 @@ static int map_range(struct iotlb_device *d, uint64_t iova, uint64_t last,
 			at = t.iova + t.size;
 			continue;
 		}
-		/* Not mapped here: skip one page and go on. */
-		if (last - at < 4096)
-			break;
-		at = (at | 4095) + 1;
+		/*
+		 * Not mapped here: the guest changed this part, and its next
+		 * miss maps whatever is there now.  Scanning on page by page
+		 * would cost a walk per unmapped page.
+		 */
+		break;
 	}
 	return n;
 }
@@ -645,6 +663,7 @@ static void device_gone(struct iotlb_device *d, int err)
 	struct wmsg *m;
 
 	d->dead = true;
+	d->ncuts = 0;
 	if (!d->st.state_errno)
 		d->st.state_errno = err;
 	/* Fail the fences of writes that will never be made. */
@@ -765,6 +784,33 @@ static void fence_done(struct iotlb_engine *e, struct fence *f, int status)
 	free(f);
 }
 
+/* [0] < 1 us; then 4 buckets per octave of us; [63] the rest. */
+static unsigned int lat_bucket(uint64_t ns)
+{
+	uint64_t us = ns / 1000;
+	unsigned int o, sub, b;
+
+	if (!us)
+		return 0;
+	o = 63U - (unsigned int)__builtin_clzll(us);
+	sub = (unsigned int)((ns << 2) / (1000ULL << o)) - 4;
+	if (sub > 3)
+		sub = 3;
+	b = 1 + 4 * o + sub;
+	return b > 63 ? 63 : b;
+}
+
+/* The INVALIDATE numbered ticket (and every earlier one) completed. */
+static void cuts_done(struct iotlb_device *d, uint64_t ticket)
+{
+	uint32_t k, w = 0;
+
+	for (k = 0; k < d->ncuts; k++)
+		if (d->cuts[k].ticket > ticket)
+			d->cuts[w++] = d->cuts[k];
+	d->ncuts = w;
+}
+
 static void on_write(struct iotlb_device *d, int res)
 {
 	struct wmsg m = d->wq[d->wq_head];
@@ -781,21 +827,20 @@ static void on_write(struct iotlb_device *d, int res)
 	/* Off the queue before any callback can touch the device. */
 	d->wq_head = (d->wq_head + 1) % d->wq_alloc;
 	d->wq_len--;
+	if (m.type == IOTLB_VMSG_INVALIDATE)
+		cuts_done(d, m.ticket);
 	if (res == IOTLB_VMSG_SIZE) {
 		if (m.type == IOTLB_VMSG_UPDATE) {
-			uint64_t lat = m.t_read ? now_ns() - m.t_read : 0;
-			unsigned int b = 0;
-
 			d->st.updates++;
 			d->e->st.updates++;
 			d->st.update_bytes += m.bytes;
 			if (m.t_read) {
+				uint64_t lat = now_ns() - m.t_read;
+
 				d->st.latency_ns_sum += lat;
 				if (lat > d->st.latency_ns_max)
 					d->st.latency_ns_max = lat;
-				for (lat /= 1000; lat && b < 15; lat >>= 1)
-					b++;
-				d->st.latency_hist[b]++;
+				d->st.latency_hist[lat_bucket(lat)]++;
 			}
 		} else {
 			d->st.invalidates++;
@@ -1087,7 +1132,7 @@ static void flush_remaps(struct iotlb_device *d)
  * and the ranges overlap or touch: the union is exactly what both need.
  */
 static bool merge_invalidate(struct iotlb_device *d, uint64_t iova,
-			     uint64_t last, struct fence *f)
+			     uint64_t last, struct fence *f, uint64_t *ticket)
 {
 	struct iotlb_vmsg v;
 	struct wmsg *m;
@@ -1111,6 +1156,7 @@ static bool merge_invalidate(struct iotlb_device *d, uint64_t iova,
 	iotlb__vmsg_encode(&v, m->buf, sizeof(m->buf));
 	m->bytes = v.size;
 	m->fence[m->nfence++] = f;
+	*ticket = m->ticket;
 	d->st.invalidates_merged++;
 	return true;
 }
@@ -1121,24 +1167,54 @@ static bool merge_invalidate(struct iotlb_device *d, uint64_t iova,
  * entry whole (§4.3, §9.8), so the still-valid parts of those entries are
  * mapped again right after it, in order on the same fd.
  */
+static int cut_add(struct iotlb_device *d, uint64_t iova, uint64_t last,
+		   uint64_t ticket)
+{
+	if (d->ncuts == d->acuts) {
+		uint32_t na = d->acuts ? d->acuts * 2 : 16;
+		struct cutspan *p = realloc(d->cuts, na * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		d->cuts = p;
+		d->acuts = na;
+	}
+	d->cuts[d->ncuts].iova = iova;
+	d->cuts[d->ncuts].last = last;
+	d->cuts[d->ncuts].ticket = ticket;
+	d->ncuts++;
+	return 0;
+}
+
 static int invalidate_device(struct iotlb_device *d,
 			     const struct iotlb_vmsg *inv, struct fence *f)
 {
-	uint64_t last = inv->iova + (inv->size - 1);
-	struct shadow_ent cut[64];
-	unsigned int ncut = 0, k;
+	uint64_t last = inv->iova + (inv->size - 1), ticket = 0;
 	uint32_t j, w = 0;
 	bool hit = false, overflow = false;
 
+	/* Entries still on their way out count as mapped (see cutspan). */
+	for (j = 0; j < d->ncuts; j++)
+		if (d->cuts[j].iova <= last && d->cuts[j].last >= inv->iova)
+			hit = true;
 	for (j = 0; j < d->sh_len; j++) {
 		struct shadow_ent *s = sh_at(d, j);
 
 		if (s->iova <= last && s->last >= inv->iova) {
 			hit = true;
-			if (ncut < IOTLB_ARRAY_SIZE(cut))
-				cut[ncut++] = *s;
-			else
+			/*
+			 * Re-mapped at the end of the round, after every
+			 * INVALIDATE of the round is queued (and merged),
+			 * from the domain as it is then.
+			 */
+			if (s->iova < inv->iova &&
+			    remap_later(d, s->iova, inv->iova - 1, s->pinned))
 				overflow = true;
+			if (s->last > last &&
+			    remap_later(d, last + 1, s->last, s->pinned))
+				overflow = true;
+			if (cut_add(d, s->iova, s->last, 0))
+				return -ENOMEM;
 			continue;
 		}
 		*sh_at(d, w++) = *s;
@@ -1148,24 +1224,19 @@ static int invalidate_device(struct iotlb_device *d,
 		d->st.invalidates_skipped++;
 		return 0;
 	}
-	if (!merge_invalidate(d, inv->iova, last, f)) {
+	if (!merge_invalidate(d, inv->iova, last, f, &ticket)) {
 		if (queue_write(d, inv, 0, f))
 			return -ENOMEM;
+		ticket = d->inv_ticket;
 	}
 	f->pending++;
-	/*
-	 * Re-mapped at the end of the round, after every INVALIDATE of the
-	 * round is queued (and merged), from the domain as it is then.
-	 */
-	for (k = 0; k < ncut; k++) {
-		if (cut[k].iova < inv->iova &&
-		    remap_later(d, cut[k].iova, inv->iova - 1, cut[k].pinned))
-			overflow = true;
-		if (cut[k].last > last &&
-		    remap_later(d, last + 1, cut[k].last, cut[k].pinned))
-			overflow = true;
-	}
-	/* More cut entries than we track: the next misses map them again. */
+	/* The entries just cut go with this INVALIDATE, and so does its range. */
+	for (j = 0; j < d->ncuts; j++)
+		if (!d->cuts[j].ticket)
+			d->cuts[j].ticket = ticket;
+	if (cut_add(d, inv->iova, last, ticket))
+		return -ENOMEM;
+	/* More cut pieces than we re-map at once: their next misses map them. */
 	if (overflow)
 		d->st.remap_overflows++;
 	return 1;
