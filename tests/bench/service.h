@@ -165,5 +165,6 @@ struct bench_service_ops {
 };
 
 extern const struct bench_service_ops bench_svc_qemu;
+extern const struct bench_service_ops bench_svc_engine;
 
 #endif /* BENCH_SERVICE_H */
