@@ -47,6 +47,9 @@
 #define ENGINE_BGID 7		/* our provided-buffer group */
 #define ENGINE_NBUFS 4096	/* buffers of READ_BUF bytes in the ring */
 
+/* Longest a ready answer waits for the rest of its round. */
+#define ENGINE_SUBMIT_NS 20000
+
 #define ENGINE_SQ_ENTRIES 1024
 #define ENGINE_CQ_ENTRIES 8192
 #define ENGINE_MAX_DEVICES 4096
@@ -138,6 +141,7 @@ struct iotlb_engine {
 	unsigned int inflight;		/* READ/WRITE/WAKE requests out */
 	bool dispatching;		/* inside handle_cqe(): frees wait */
 	bool multishot;			/* reads are READ_MULTISHOT */
+	uint64_t last_submit;		/* CLOCK_MONOTONIC ns */
 	struct io_uring_buf_ring *br;	/* provided buffers for them */
 	unsigned char *bufs;
 	iotlb_fault_fn fault_fn;
@@ -164,6 +168,7 @@ static void engine_submit(struct iotlb_engine *e)
 	io_uring_submit(&e->ring);
 	e->st.submits++;
 	e->pending_sqes = 0;
+	e->last_submit = now_ns();
 }
 
 static struct io_uring_sqe *engine_sqe(struct iotlb_engine *e)
@@ -653,6 +658,14 @@ static void answer_miss(struct iotlb_device *d, const struct iotlb_vmsg *miss,
 		return;
 	}
 	e->answered++;
+	/*
+	 * Latency first: a round can hold many misses, each answer a walk of
+	 * up to the whole window.  Hand this one to the kernel now when the
+	 * round has already been busy a while, instead of at its end.
+	 */
+	kick_write(d);
+	if (e->pending_sqes && now_ns() - e->last_submit > ENGINE_SUBMIT_NS)
+		engine_submit(e);
 }
 
 static void fence_done(struct iotlb_engine *e, struct fence *f, int status);

@@ -158,7 +158,7 @@ void iotlb__walk_cache_invalidate(struct iotlb__walk_cache *c, uint64_t iova,
 	uint64_t last = iova + (size - 1);
 	size_t i, n = (size_t)c->nsets * WAYS;
 
-	if (!size)
+	if (!size || !c->st.entries)
 		return;
 	for (i = 0; i < n; i++) {
 		struct cache_ent *e = &c->e[i];
