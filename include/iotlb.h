@@ -351,6 +351,8 @@ int iotlb_engine_run(struct iotlb_engine *e);
 int iotlb_engine_stop(struct iotlb_engine *e);
 void iotlb_engine_set_fault_fn(struct iotlb_engine *e, iotlb_fault_fn fn,
 			       void *data);
+int iotlb_engine_map(struct iotlb_engine *e, struct iotlb_domain *dom,
+		     uint64_t iova, uint64_t size);
 int iotlb_engine_invalidate(struct iotlb_engine *e, struct iotlb_domain *dom,
 			    uint64_t iova, uint64_t size, iotlb_fence_fn fn,
 			    void *data);

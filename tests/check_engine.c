@@ -660,6 +660,39 @@ START_TEST(engine_fence_waits_for_cut_entry)
 }
 END_TEST
 
+/* Push mapping: mapped ahead on every device, the access never misses. */
+START_TEST(engine_push_mapping)
+{
+	struct t_env t;
+	struct iotlb_sim_stats ss;
+	struct iotlb_sim_buf b = { 0x90000000ULL + 0x800, 64, IOTLB_VMSG_PERM_WO };
+
+	t_env(&t, 2);
+	for (unsigned int s = 0; s < 2; s++) {
+		ck_assert_int_eq(iotlb_device_map(t.dev[s], RING + s * 0x100000, 0x30000), 1);
+	}
+	t_spin(&t, 5);
+	t_guest_map(&t, 0x90000000ULL, 0x4000, IOTLB_PERM_RW);
+	ck_assert_int_eq(iotlb_engine_map(t.e, t.dom, 0x90000000ULL, 0x4000), 2);
+	ck_assert_int_eq(iotlb_engine_map(t.e, t.dom, 0xa0000000ULL, 0x1000), -EFAULT);
+	ck_assert_int_eq(iotlb_engine_map(t.e, t.dom, UINT64_MAX, 2), -EOVERFLOW);
+	ck_assert_int_eq(iotlb_engine_map(t.e, t.dom, 0, 0), -EINVAL);
+	t_spin(&t, 5);
+	for (unsigned int s = 0; s < 2; s++) {
+		ck_assert_int_eq(iotlb_sim_ring_push(t.sim[s], 0, &b, 1), 0);
+		iotlb_sim_kick(t.sim[s], 0);
+	}
+	t_spin(&t, 5);
+	for (unsigned int s = 0; s < 2; s++) {
+		iotlb_sim_get_stats(t.sim[s], &ss);
+		ck_assert_uint_eq(t_done(&t, s), 1);
+		ck_assert_uint_eq(ss.misses, 0);
+	}
+	t_no_stale(&t);
+	t_env_free(&t);
+}
+END_TEST
+
 /* Regression: a device added from a thread that then exits keeps working. */
 static void *t_add_from_thread(void *arg)
 {
@@ -811,6 +844,7 @@ int main(void)
 	tcase_add_test(tc, engine_injected_errors);
 	tcase_add_test(tc, engine_submitter_thread_exits);
 	tcase_add_test(tc, engine_fence_waits_for_cut_entry);
+	tcase_add_test(tc, engine_push_mapping);
 	tcase_add_test(tc, engine_remove_from_callbacks);
 	tcase_add_test(tc, engine_free_fails_waiting_fences);
 	tcase_add_test(tc, engine_map_write_only);

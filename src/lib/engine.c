@@ -1255,6 +1255,38 @@ static int invalidate_device(struct iotlb_device *d,
 	return 1;
 }
 
+/*
+ * Push mapping: the VMM learnt of a new guest mapping before any device
+ * touched it (VT-d caching mode, virtio-iommu MAP, a map-table domain).
+ * Every device of the domain gets the UPDATE ahead of its first access.
+ */
+IOTLB_EXPORT int iotlb_engine_map(struct iotlb_engine *e,
+				  struct iotlb_domain *dom, uint64_t iova,
+				  uint64_t size)
+{
+	unsigned int i;
+	int n = 0, r;
+
+	if (!e || !dom || !size)
+		return -EINVAL;
+	if (size - 1 > UINT64_MAX - iova)
+		return -EOVERFLOW;
+	for (i = 0; i < e->ndevs; i++) {
+		struct iotlb_device *d = e->devs[i];
+
+		if (d->dom != dom || d->dead || d->removed)
+			continue;
+		r = map_range(d, iova, iova + size - 1, false, true);
+		if (r < 0)
+			return r;
+		n += r;
+		kick_write(d);
+	}
+	if (e->pending_sqes)
+		engine_submit(e);
+	return n;
+}
+
 IOTLB_EXPORT int iotlb_engine_invalidate(struct iotlb_engine *e,
 					 struct iotlb_domain *dom,
 					 uint64_t iova, uint64_t size,
