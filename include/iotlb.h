@@ -339,6 +339,9 @@ struct iotlb_engine_stats {
 	uint64_t updates;
 	uint64_t invalidates;
 	uint64_t fences;		/* fence callbacks made */
+	uint64_t fence_ns_max;		/* invalidate call -> fence callback */
+	uint64_t fence_ns_sum;
+	uint64_t fence_hist[64];	/* buckets as latency_hist */
 	uint32_t devices;
 	uint32_t read_mode;		/* 1: re-armed single reads, 2: multishot */
 };

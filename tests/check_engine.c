@@ -266,6 +266,18 @@ START_TEST(engine_invalidate_fence)
 		t_spin(&t, 1);
 	ck_assert_int_eq(t.fences, 1);
 	ck_assert_int_eq(t.fence_status, 0);
+	{
+		struct iotlb_engine_stats es;
+		uint64_t n = 0;
+
+		ck_assert_int_eq(iotlb_engine_get_stats(t.e, &es), 0);
+		for (unsigned int k = 0; k < 64; k++)
+			n += es.fence_hist[k];
+		ck_assert_uint_eq(n, es.fences);
+		ck_assert_uint_eq(es.fences, 1);
+		ck_assert_uint_gt(es.fence_ns_max, 0);
+		ck_assert_uint_ge(es.fence_ns_sum, es.fence_ns_max);
+	}
 	for (unsigned int s = 0; s < 2; s++) {
 		iotlb_sim_process(t.sim[s]);
 		ck_assert_int_eq(iotlb_sim_iotlb_lookup(t.sim[s], DMA + 0x5000, NULL, NULL,

@@ -64,6 +64,7 @@ enum op {
 struct fence {
 	unsigned int pending;
 	int status;
+	uint64_t t_start;	/* iotlb_engine_invalidate() was called */
 	iotlb_fence_fn fn;
 	void *data;
 };
@@ -162,6 +163,8 @@ static uint64_t ud(void *p, enum op op)
 {
 	return (uint64_t)(uintptr_t)p | op;
 }
+
+static unsigned int lat_bucket(uint64_t ns);
 
 static void engine_submit(struct iotlb_engine *e)
 {
@@ -792,6 +795,14 @@ static void fence_done(struct iotlb_engine *e, struct fence *f, int status)
 		f->status = status;
 	if (--f->pending)
 		return;
+	{
+		uint64_t lat = now_ns() - f->t_start;
+
+		e->st.fence_ns_sum += lat;
+		if (lat > e->st.fence_ns_max)
+			e->st.fence_ns_max = lat;
+		e->st.fence_hist[lat_bucket(lat)]++;
+	}
 	f->fn(f->data, f->status);
 	e->st.fences++;
 	free(f);
@@ -1308,6 +1319,7 @@ IOTLB_EXPORT int iotlb_engine_invalidate(struct iotlb_engine *e,
 	if (!f)
 		return -ENOMEM;
 	f->fn = fn;
+	f->t_start = now_ns();
 	f->data = data;
 	/* Hold a reference while queueing so no completion fires early. */
 	f->pending = 1;
