@@ -136,6 +136,7 @@ struct iotlb_domain_stats {
 	uint64_t faults;	/* translate calls that faulted */
 	uint64_t faults_by_reason[16];	/* indexed by enum iotlb_fault */
 	uint64_t walks;		/* walker invocations (coalescing included) */
+	uint64_t scan_hits;	/* neighbours read straight from a leaf table */
 	uint64_t mem_reads;	/* guest memory reads by walkers */
 	uint64_t bytes_answered;	/* sum of translation sizes */
 	uint64_t context_resolves;	/* context/device entry walks */

@@ -331,6 +331,7 @@ static int domain_walk(struct iotlb_domain *d, uint64_t iova,
 	int r;
 
 	memset(fault, 0, sizeof(*fault));
+	memset(res, 0, sizeof(*res));
 	d->st.walks++;
 	if (d->kind == IOTLB__DOMAIN_MAP)
 		r = map_walk(d, iova, access, res, fault);
@@ -360,6 +361,46 @@ static int domain_fault(struct iotlb_domain *d, struct iotlb_translation *out,
 }
 
 /*
+ * Take the next (dir > 0) or previous leaf straight from the table next to
+ * cur's entry when its value is exactly what a contiguous neighbour with
+ * the same flags would hold (walk.h, leaf_step): one guest read instead of
+ * a walk.  cur moves to that leaf.
+ */
+static bool scan_neighbour(struct iotlb_domain *d,
+			   struct iotlb_walk_result *cur, int dir)
+{
+	uint64_t egpa, v, want;
+
+	if (!cur->leaf_step)
+		return false;
+	if (dir > 0) {
+		egpa = cur->leaf_entry_gpa + 8;
+		if (!(egpa & 0xfff))
+			return false;	/* next 4 KiB of table: walk */
+		want = cur->leaf_entry + cur->leaf_step;
+	} else {
+		if (!(cur->leaf_entry_gpa & 0xfff))
+			return false;
+		egpa = cur->leaf_entry_gpa - 8;
+		want = cur->leaf_entry - cur->leaf_step;
+	}
+	if (iotlb__mem_read_u64(d->mem, egpa, &v) || v != want)
+		return false;
+	d->st.mem_reads++;
+	d->st.scan_hits++;
+	cur->leaf_entry_gpa = egpa;
+	cur->leaf_entry = v;
+	if (dir > 0) {
+		cur->iova += cur->size;
+		cur->gpa += cur->size;
+	} else {
+		cur->iova -= cur->size;
+		cur->gpa -= cur->size;
+	}
+	return true;
+}
+
+/*
  * The answer starts as the leaf that maps iova, cut to the guest-memory
  * region holding it (one UPDATE must be host-contiguous), then grows over
  * neighbouring leaves while they continue the same guest-physical run
@@ -370,7 +411,7 @@ IOTLB_EXPORT int iotlb_domain_translate(struct iotlb_domain *dom,
 					uint64_t iova, uint32_t access,
 					struct iotlb_translation *out)
 {
-	struct iotlb_walk_result res, n;
+	struct iotlb_walk_result res, n, cur;
 	struct iotlb_walk_faultinfo f;
 	struct iotlb_mem_region reg;
 	uint64_t lo, hi, gpa_lo, g, reg_last, wlo, whi;
@@ -414,6 +455,7 @@ IOTLB_EXPORT int iotlb_domain_translate(struct iotlb_domain *dom,
 	if (whi < wlo)
 		whi = UINT64_MAX;
 	budget = dom->scan_budget;
+	cur = res;
 	/* Forward: next leaf must continue the gpa run with the same grant. */
 	while (hi < whi && budget) {
 		uint64_t next = hi + 1, want, nhi;
@@ -423,8 +465,14 @@ IOTLB_EXPORT int iotlb_domain_translate(struct iotlb_domain *dom,
 		if (next - lo > reg_last - gpa_lo)
 			break;
 		want = gpa_lo + (next - lo);
-		if (domain_walk(dom, next, res.perm, &n, &f) ||
-		    n.perm != res.perm || n.gpa + (next - n.iova) != want)
+		if (cur.iova + cur.size == next && scan_neighbour(dom, &cur, 1)) {
+			n = cur;
+		} else {
+			if (domain_walk(dom, next, res.perm, &n, &f))
+				break;
+			cur = n;
+		}
+		if (n.perm != res.perm || n.gpa + (next - n.iova) != want)
 			break;
 		nhi = n.iova + (n.size - 1);
 		if (nhi > whi)
@@ -434,12 +482,21 @@ IOTLB_EXPORT int iotlb_domain_translate(struct iotlb_domain *dom,
 		hi = nhi;
 	}
 	/* Backward, symmetrically. */
+	cur = res;
 	while (lo > wlo && budget) {
 		uint64_t prev = lo - 1, nlo;
 
 		budget--;
-		if (gpa_lo == reg.gpa || domain_walk(dom, prev, res.perm, &n, &f) ||
-		    n.perm != res.perm || n.gpa + (prev - n.iova) != gpa_lo - 1)
+		if (gpa_lo == reg.gpa)
+			break;
+		if (cur.iova == lo && scan_neighbour(dom, &cur, -1)) {
+			n = cur;
+		} else {
+			if (domain_walk(dom, prev, res.perm, &n, &f))
+				break;
+			cur = n;
+		}
+		if (n.perm != res.perm || n.gpa + (prev - n.iova) != gpa_lo - 1)
 			break;
 		nlo = n.iova < wlo ? wlo : n.iova;
 		if (prev - nlo > gpa_lo - 1 - reg.gpa)

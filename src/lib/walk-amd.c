@@ -254,6 +254,12 @@ int iotlb__walk_amd_pwc(const struct iotlb_mem *mem,
 	res->gpa = e & AMD_ADDR_MASK & ~(size - 1);
 	res->perm = perm;
 	res->level = level;
+	/* Replicated Next Level 7 entries do not step: no neighbour scan. */
+	if (nl != AMD_NL_SIZED) {
+		res->leaf_entry_gpa = e_gpa;
+		res->leaf_entry = e;
+		res->leaf_step = size;
+	}
 	return 0;
 }
 

@@ -122,6 +122,8 @@ struct arm_leaf {
 	unsigned int shift;	/* log2 of the leaf size */
 	uint32_t perm;
 	int level;		/* Arm lookup level */
+	uint64_t desc_pa;	/* where the leaf descriptor is */
+	uint64_t desc;		/* its value as the walk left it */
 };
 
 struct arm_walk {
@@ -459,6 +461,8 @@ static int arm_walk_stage(struct arm_walk *w, const struct arm_stage *st,
 		leaf->oa = (oa & ~(size - 1)) | (ia & (size - 1));
 		leaf->shift = shift;
 		leaf->level = level;
+		leaf->desc_pa = pa;
+		leaf->desc = d;
 		return 0;
 	}
 	return arm_fault(w, IOTLB_WALK_LOOP, st->stage, level, 0, 0, ia);
@@ -678,6 +682,14 @@ int iotlb__walk_arm_pwc(const struct iotlb_mem *mem,
 	res->size = BIT(shift);
 	res->iova = iova & ~(res->size - 1);
 	res->gpa = gpa & ~(res->size - 1);
+	/* One stage, little-endian descriptors: neighbours may be scanned. */
+	if (cfg->mode == IOTLB_WALK_ARM_S1 || cfg->mode == IOTLB_WALK_ARM_S2) {
+		const struct arm_leaf *l = cfg->mode == IOTLB_WALK_ARM_S1 ? &l1 : &l2;
+
+		res->leaf_entry_gpa = l->desc_pa;
+		res->leaf_entry = htole64(l->desc);
+		res->leaf_step = BIT(shift);
+	}
 	r = 0;
 out:
 	res->mem_reads = w.reads;

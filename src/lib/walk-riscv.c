@@ -133,6 +133,8 @@ struct rv_leaf {
 	unsigned int shift;	/* log2 of the leaf size, 64 = Bare */
 	uint32_t perm;
 	uint32_t level;
+	uint64_t pte_addr;	/* where the leaf PTE is */
+	uint64_t pte;		/* its value as the walk left it */
 };
 
 static int rv_fault(struct rv_walk *w, enum iotlb_walk_fault reason,
@@ -346,6 +348,8 @@ retry:
 		if (!(pte & RV_PTE_D))
 			perm &= ~IOTLB_WALK_WRITE;
 		rv_leaf_fill(leaf, pte, i, gpa, perm);
+		leaf->pte_addr = ea;
+		leaf->pte = pte;
 		return 0;
 	}
 }
@@ -467,6 +471,8 @@ retry:
 		if (!(pte & RV_PTE_D))
 			perm &= ~IOTLB_WALK_WRITE;
 		rv_leaf_fill(leaf, pte, i, iova, perm);
+		leaf->pte_addr = gl.out;
+		leaf->pte = pte;
 		return 0;
 	}
 }
@@ -565,6 +571,26 @@ int iotlb__walk_riscv_pwc(const struct iotlb_mem *mem,
 	res->gpa = gl.out & ~(res->size - 1);
 	res->perm = fl.perm & gl.perm;
 	res->level = fl.level ? fl.level : gl.level;
+	/*
+	 * Exactly one stage translating, little-endian PTEs, not NAPOT, not
+	 * cut: neighbours may be scanned; the PPN sits at bit 10, so the
+	 * next page's PTE is larger by size >> 2 (see walk.h).
+	 */
+	{
+		const struct rv_leaf *l = NULL;
+
+		if (fl.shift != RV_SHIFT_NONE && gl.shift == RV_SHIFT_NONE &&
+		    !(cfg->flags & IOTLB_WALK_RISCV_SBE))
+			l = &fl;
+		else if (fl.shift == RV_SHIFT_NONE && gl.shift != RV_SHIFT_NONE &&
+			 !(cfg->flags & IOTLB_WALK_RISCV_GBE))
+			l = &gl;
+		if (l && l->shift == shift && !(l->pte & RV_PTE_N)) {
+			res->leaf_entry_gpa = l->pte_addr;
+			res->leaf_entry = l->pte;
+			res->leaf_step = res->size >> 2;
+		}
+	}
 out:
 	res->mem_reads = w.reads;
 	return r;

@@ -686,9 +686,21 @@ again:
 		}
 		size = 1ULL << shift;
 		base = iova & ~(size - 1);
-		return vtd_finish(cfg, iova, base, size,
-				  e & VTD_GENMASK(51, shift), perm, level, egpa,
-				  e, res, fault);
+		r = vtd_finish(cfg, iova, base, size, e & VTD_GENMASK(51, shift),
+			       perm, level, egpa, e, res, fault);
+		/*
+		 * Neighbours may be read straight from this table unless the
+		 * result was cut or the 512 entries' span holds the interrupt
+		 * window, which blocks requests without PASID (see walk.h).
+		 */
+		if (r == 0 && res->size == size &&
+		    ((cfg->flags & IOTLB_VTD_PGT_WITH_PASID) ||
+		     !vtd_hits_irq(iova & ~((size << 9) - 1), size << 9))) {
+			res->leaf_entry_gpa = egpa;
+			res->leaf_entry = e;
+			res->leaf_step = size;
+		}
+		return r;
 	}
 	/* Not reached: level 1 is always a leaf. */
 	return vtd_fault(fault, IOTLB_WALK_LOOP, 0, 0, 0, iova);

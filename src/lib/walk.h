@@ -49,6 +49,19 @@ struct iotlb_walk_result {
 	uint32_t perm;		/* IOTLB_WALK_READ|WRITE granted (all of it) */
 	uint32_t level;		/* level of the leaf, 1 = last-level table */
 	uint32_t mem_reads;	/* guest-memory reads this walk took */
+	/*
+	 * Neighbour scan (domain.c coalescing): when leaf_step is not 0, an
+	 * 8-byte entry next to leaf_entry_gpa in the same 4 KiB of table
+	 * whose value is leaf_entry +/- leaf_step maps the next/previous
+	 * `size` bytes of iova to the next/previous `size` bytes of gpa with
+	 * the same grant, and needs no walk: same upper levels, same flag
+	 * bits (A/D already as this walk left them).  A walker leaves it 0
+	 * whenever that does not hold (two stages, big-endian tables, a cut
+	 * result, special address windows).
+	 */
+	uint64_t leaf_entry_gpa;
+	uint64_t leaf_entry;
+	uint64_t leaf_step;
 };
 
 struct iotlb_walk_faultinfo {
