@@ -934,9 +934,15 @@ IOTLB_EXPORT int iotlb_engine_process(struct iotlb_engine *e)
 
 	if (!e)
 		return -EINVAL;
-	/* The eventfd is only a hint: drain it, then drain the CQ. */
-	while (read(e->efd, &junk, sizeof(junk)) > 0)
-		;
+	/*
+	 * The eventfd is only a hint: one read resets its counter (whatever
+	 * it was), then the CQ is drained.  While we drain, completions need
+	 * not signal it; that is switched back on before returning, and the
+	 * CQ is checked once more after, so none is missed.
+	 */
+	if (read(e->efd, &junk, sizeof(junk)) < 0 && errno != EAGAIN)
+		return -errno;
+	io_uring_cq_eventfd_toggle(&e->ring, false);
 	e->answered = 0;
 	do {
 		n = 0;
@@ -961,6 +967,14 @@ IOTLB_EXPORT int iotlb_engine_process(struct iotlb_engine *e)
 			continue;
 		}
 	} while (n);
+	io_uring_cq_eventfd_toggle(&e->ring, true);
+	/* A completion posted while signalling was off: signal it ourselves. */
+	if (io_uring_cq_ready(&e->ring)) {
+		uint64_t one = 1;
+
+		if (write(e->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+			WARN("eventfd: %s", strerror(errno));
+	}
 	if (work)
 		e->st.rounds++;
 	return e->answered;
