@@ -34,7 +34,7 @@ fi
 [ -n "$kernels" ] || no_rig "no installed kernel (/boot/vmlinuz-* with /lib/modules/*);" \
 	"apt-get install --no-install-recommends linux-image-amd64 linux-image-6.12-amd64"
 command -v "${QEMU:-qemu-system-x86_64}" >/dev/null 2>&1 ||
-	no_rig "qemu-system-x86_64 not found (apt-get install --no-install-recommends qemu-system-x86)"
+	no_rig "${QEMU:-qemu-system-x86_64} not found (apt-get install --no-install-recommends qemu-system-x86)"
 
 mkdir -p "$logdir" || exit 99
 t0=$(date +%s)
