@@ -391,7 +391,7 @@ void iotlb_sim_config_init(struct iotlb_sim_config *cfg,
 	cfg->run_budget = 256;
 	cfg->user_limit = 0x00007ffffffff000ULL;	/* x86-64 TASK_SIZE_MAX */
 	switch (profile) {
-	case IOTLB_SIM_KERNEL_6_1:
+	case IOTLB_SIM_KERNEL_5_18:
 		cfg->reject_inval_size0 = true;
 		cfg->inval_size0_errno = EINVAL;
 		break;

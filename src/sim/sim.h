@@ -24,10 +24,16 @@ struct iotlb_sim_map;
 enum iotlb_sim_profile {
 	/* v6.6..v6.17: UPDATE size 0 -> EINVAL, INVALIDATE size 0 accepted. */
 	IOTLB_SIM_KERNEL_MAINLINE = 0,
-	/* e2ae38cf3d91..ca50ec377c2e (5.18..6.5): INVALIDATE size 0 -> EINVAL. */
+	/*
+	 * Debian 12's 6.1 (6.1.y stable): as mainline.  The 6.6 change that
+	 * allows a size-0 INVALIDATE again (ca50ec377c2e) is in 6.1.y:
+	 * measured by tests/kernel on 6.1.0-56-amd64.
+	 */
 	IOTLB_SIM_KERNEL_6_1 = 1,
 	/* [7.x?]: INVALIDATE size 0 -> EFAULT, one outstanding miss per vq. */
 	IOTLB_SIM_KERNEL_7X = 2,
+	/* Upstream e2ae38cf3d91..ca50ec377c2e (5.18..6.5): size 0 -> EINVAL. */
+	IOTLB_SIM_KERNEL_5_18 = 3,
 };
 
 struct iotlb_sim_config {
