@@ -576,6 +576,27 @@ START_TEST(rule_ring_stops_at_first_miss)
 }
 END_TEST
 
+/* §2.4 (measured by tests/kernel): attach reads the used ring, RO; unmapped fails. */
+START_TEST(rule_attach_needs_used_ring)
+{
+	struct t_dev d;
+	struct iotlb_vmsg m;
+	unsigned int r;
+
+	t_open_profile(&d, IOTLB_SIM_KERNEL_MAINLINE);
+	r = t_ring(&d);
+	ck_assert_int_eq(iotlb_sim_attach(d.sim, r), -EFAULT);
+	ck_assert_int_eq(t_read(&d, &m), 1);
+	ck_assert_uint_eq(m.iova, T_USED);
+	ck_assert_uint_eq(m.perm, RO);
+	t_update(&d, T_USED, 0x1000, RW);
+	iotlb_sim_process(d.sim);
+	ck_assert_int_eq(iotlb_sim_attach(d.sim, r), 0);
+	ck_assert_int_eq(iotlb_sim_attach(d.sim, 99), -EINVAL);
+	t_close(&d);
+}
+END_TEST
+
 /* §3.5 / §9.6: the prefetch checks desc, avail (RO) and used (WO) first. */
 START_TEST(rule_prefetch_ring_metadata)
 {
@@ -1045,6 +1066,7 @@ int main(void)
 	tcase_add_test(tc, rule_wrapping_range_efault);
 	tcase_add_test(tc, rule_ring_stops_at_first_miss);
 	tcase_add_test(tc, rule_prefetch_ring_metadata);
+	tcase_add_test(tc, rule_attach_needs_used_ring);
 	tcase_add_test(tc, rule_duplicate_misses_on_rerun);
 	tcase_add_test(tc, rule_one_miss_per_vq_7x);
 	tcase_add_test(tc, rule_perm_mismatch_stalls_silently);

@@ -524,6 +524,33 @@ int iotlb_sim_ring_push(struct iotlb_sim *sim, unsigned int ring,
 	return 0;
 }
 
+enum xlate { XLATE_OK, XLATE_MISS, XLATE_PERM };
+static enum xlate translate(struct iotlb_sim *s, uint64_t iova, uint64_t len,
+			    uint8_t access, uint64_t *miss_at);
+static void raise_miss(struct iotlb_sim *s, unsigned int ring, uint64_t iova,
+		       uint8_t perm);
+static void send_misses(struct iotlb_sim *s);
+
+int iotlb_sim_attach(struct iotlb_sim *sim, unsigned int ring)
+{
+	struct sim_ring *r;
+	uint64_t miss_at = 0;
+
+	if (ring >= sim->nrings)
+		return -EINVAL;
+	r = &sim->rings[ring];
+	switch (translate(sim, r->cfg.used, 4, IOTLB_VMSG_PERM_RO, &miss_at)) {
+	case XLATE_OK:
+		return 0;
+	case XLATE_MISS:
+		raise_miss(sim, ring, miss_at, IOTLB_VMSG_PERM_RO);
+		send_misses(sim);
+		return -EFAULT;
+	default:
+		return -EFAULT;
+	}
+}
+
 int iotlb_sim_kick(struct iotlb_sim *sim, unsigned int ring)
 {
 	if (ring >= sim->nrings)
@@ -818,8 +845,6 @@ static void drain_writes(struct iotlb_sim *s, int *work)
 		(*work)++;
 	}
 }
-
-enum xlate { XLATE_OK, XLATE_MISS, XLATE_PERM };
 
 /* Check one access against the guest's truth (the stale detector). */
 static void check_stale(struct iotlb_sim *s, uint64_t iova, uint64_t len,

@@ -117,6 +117,13 @@ struct iotlb_sim_buf {
 /* Queue one descriptor chain on a ring (the guest made it available). */
 int iotlb_sim_ring_push(struct iotlb_sim *sim, unsigned int ring,
 			const struct iotlb_sim_buf *bufs, unsigned int n);
+/*
+ * VHOST_NET_SET_BACKEND on this ring (§2.4): vhost_vq_init_access()
+ * touches used->flags and used->idx through the IOTLB, asking for read
+ * access (measured on 6.1 and 6.12 by tests/kernel).  Unmapped: a RO
+ * miss is queued and the attach fails with -EFAULT.
+ */
+int iotlb_sim_attach(struct iotlb_sim *sim, unsigned int ring);
 /* The guest kicked the ring: run it at the next iotlb_sim_process(). */
 int iotlb_sim_kick(struct iotlb_sim *sim, unsigned int ring);
 
