@@ -678,6 +678,28 @@ static int wait_used(struct rig *r, uint16_t target, int timeout_ms)
 	return wait_vq(r, &r->v.q[TXQ], target, timeout_ms);
 }
 
+/* The kernel's vhost.max_iotlb_entries, told to each new device (h). */
+static unsigned int rig_max_entries;
+
+/*
+ * The probe of scenario j: linked with --wrap=iotlb_domain_translate, so
+ * every translation the engine asks for (one per miss answer or pinned
+ * re-map UPDATE) is counted when it starts inside the ring area.
+ */
+int __real_iotlb_domain_translate(struct iotlb_domain *dom, uint64_t iova,
+				  uint32_t access, struct iotlb_translation *out);
+int __wrap_iotlb_domain_translate(struct iotlb_domain *dom, uint64_t iova,
+				  uint32_t access, struct iotlb_translation *out);
+static unsigned long ring_translations;
+
+int __wrap_iotlb_domain_translate(struct iotlb_domain *dom, uint64_t iova,
+				  uint32_t access, struct iotlb_translation *out)
+{
+	if (iova >= IOVA_RING && iova - IOVA_RING < RING_AREA)
+		ring_translations++;
+	return __real_iotlb_domain_translate(dom, iova, access, out);
+}
+
 /*
  * A device with the engine: open, tables, domain, engine, device, and
  * the three rings of each virtqueue mapped before the backend is
@@ -747,6 +769,12 @@ static int rig_setup(struct rig *r, enum domain_kind kind,
 	e = iotlb_engine_add_device(r->e, r->v.fd, r->dom, 0, &r->dev);
 	if (e)
 		return failf("iotlb_engine_add_device: %s", strerror(-e));
+	if (rig_max_entries) {
+		e = iotlb_device_set_max_entries(r->dev, rig_max_entries);
+		if (e)
+			return failf("iotlb_device_set_max_entries(%u): %s",
+				     rig_max_entries, strerror(-e));
+	}
 	for (i = 0; i < 2; i++) {
 		if (!r->v.q[i].enabled)
 			continue;
@@ -1532,6 +1560,344 @@ out:
 	return res;
 }
 
+/* ---- (h) device restart: SET_FEATURES again wipes the kernel IOTLB ---- */
+
+#define H_FRAMES 16U
+#define H_WINDOWS 2U
+
+/* H_FRAMES frames over H_WINDOWS windows, seq from seq0; 0 or -1. */
+static int h_burst(struct rig *r, uint32_t seq0, uint16_t used0)
+{
+	unsigned int i;
+
+	for (i = 0; i < H_FRAMES; i++) {
+		unsigned int page = (i % H_WINDOWS) * (unsigned int)(WINDOW / PAGE) +
+				    (i / H_WINDOWS) * 3;
+
+		frame_write(page, seq0 + i);
+		tx_post(&r->v, IOVA_DATA + page * PAGE);
+	}
+	tx_kick(&r->v);
+	if (wait_used(r, (uint16_t)(used0 + H_FRAMES), 10000) ||
+	    wait_rx(used0 + H_FRAMES, 2000))
+		return failf("used %u of %u, frames %lu", used_idx(&r->v),
+			     used0 + H_FRAMES, rx_total);
+	for (i = 0; i < H_FRAMES; i++)
+		if (!seen[seq0 + i])
+			return failf("frame %u not seen", seq0 + i);
+	return 0;
+}
+
+static enum result scenario_restart(void)
+{
+	uint64_t feat = (1ULL << VIRTIO_F_VERSION_1) |
+			(1ULL << VIRTIO_F_ACCESS_PLATFORM);
+	struct iotlb_device_stats ds0, ds1, ds;
+	struct iotlb_engine_stats es;
+	struct vhost_vring_file f = { TXQ, -1 };
+	struct pollfd p;
+	struct rig r;
+	int e, pins;
+	enum result res = R_FAIL;
+
+	rx_reset();
+	rig_init(&r);
+	faults.n = 0;
+	if (rig_setup(&r, DOM_PGTABLE, 0, H_WINDOWS * (WINDOW / PAGE), 0))
+		goto out;
+	if ((e = vdev_set_backend(&r.v))) {
+		failf("SET_BACKEND: %s", strerror(-e));
+		goto out;
+	}
+	if (h_burst(&r, 1, 0))
+		goto out;
+	if (serve_quiet(&r, 3000))
+		goto out;
+	iotlb_device_get_stats(r.dev, &ds0);
+	/* The guest driver restarts: QEMU stops the backend, sets features. */
+	if (ioctl(r.v.fd, VHOST_NET_SET_BACKEND, &f)) {
+		failf("detach: %s", strerror(errno));
+		goto out;
+	}
+	r.v.q[TXQ].backend = false;
+	if (ioctl(r.v.fd, VHOST_SET_FEATURES, &feat)) {
+		failf("VHOST_SET_FEATURES again: %s", strerror(errno));
+		goto out;
+	}
+	pins = iotlb_device_restarted(r.dev);
+	if (pins < 3) {
+		failf("iotlb_device_restarted: %d, want the 3 ring areas", pins);
+		goto out;
+	}
+	if (serve_quiet(&r, 3000))
+		goto out;
+	iotlb_device_get_stats(r.dev, &ds1);
+	/* Those re-sent ring maps are UPDATEs the counters must account. */
+	r.ring_updates += (int)(ds1.updates - ds0.updates);
+	if ((e = vdev_set_backend(&r.v))) {
+		failf("SET_BACKEND after the restart (rings re-sent: %d): %s",
+		      pins, strerror(-e));
+		goto out;
+	}
+	/* The same pages again: the kernel's new IOTLB holds only the rings. */
+	if (h_burst(&r, 0x101, H_FRAMES))
+		goto out;
+	if (check_counters(&r, &ds, &es))
+		goto out;
+	p.fd = r.v.fd;
+	p.events = POLLIN;
+	if (ds.misses - ds1.misses < H_WINDOWS ||
+	    ds.shadow_remisses != ds1.shadow_remisses ||
+	    ds.misses_faulted || poll(&p, 1, 0) != 0) {
+		failf("after the restart: misses %" PRIu64 " (want >= %u), "
+		      "re-misses %" PRIu64 ", faulted %" PRIu64 ", unread MISS %s",
+		      ds.misses - ds1.misses, H_WINDOWS,
+		      ds.shadow_remisses - ds1.shadow_remisses, ds.misses_faulted, (p.revents & POLLIN) ? "yes" : "no");
+		goto out;
+	}
+	snprintf(reason, sizeof(reason), "%u frames, SET_BACKEND -1, "
+		 "SET_FEATURES(ACCESS_PLATFORM), iotlb_device_restarted re-sent "
+		 "%d ring areas (%" PRIu64 " UPDATEs), re-attached, %u frames on "
+		 "the same pages: misses before %" PRIu64 " (dup %" PRIu64
+		 ", re-misses %" PRIu64 "), after %" PRIu64 " (dup %" PRIu64
+		 "), re-misses after 0 (the engine knew the IOTLB was empty)",
+		 H_FRAMES, pins, ds1.updates - ds0.updates, H_FRAMES,
+		 ds0.misses, ds0.misses_dup, ds0.shadow_remisses,
+		 ds.misses - ds1.misses,
+		 ds.misses_dup - ds1.misses_dup);
+	res = R_PASS;
+out:
+	rig_free(&r);
+	return res;
+}
+
+/* ---- (i) duplicate misses while the engine holds, then served ---- */
+
+#define I_KICKS 100U
+
+static enum result scenario_dups(void)
+{
+	struct iotlb_device_stats ds, ds2;
+	struct iotlb_engine_stats es;
+	struct pollfd p;
+	struct rig r;
+	unsigned int i;
+	uint64_t answered;
+	int e, unread;
+	enum result res = R_FAIL;
+
+	rx_reset();
+	rig_init(&r);
+	faults.n = 0;
+	if (rig_setup(&r, DOM_PGTABLE, 0, 2 * (WINDOW / PAGE), 0))
+		goto out;
+	if ((e = vdev_set_backend(&r.v))) {
+		failf("SET_BACKEND: %s", strerror(-e));
+		goto out;
+	}
+	backend_settle();
+	/* One frame to an unmapped page; kick it 100 times, no service. */
+	frame_write(9, 1);
+	tx_post(&r.v, IOVA_DATA + 9 * PAGE);
+	for (i = 0; i < I_KICKS; i++) {
+		tx_kick(&r.v);
+		usleep(2000);
+	}
+	/* Three more, in the other window, still held. */
+	for (i = 0; i < 3; i++) {
+		unsigned int page = (unsigned int)(WINDOW / PAGE) + 11 * i;
+
+		frame_write(page, 2 + i);
+		tx_post(&r.v, IOVA_DATA + page * PAGE);
+		tx_kick(&r.v);
+		usleep(2000);
+	}
+	usleep(100 * 1000);
+	rx_drain();
+	if (used_idx(&r.v) || rx_total) {
+		failf("frames went out without an answer: used %u", used_idx(&r.v));
+		goto out;
+	}
+	if (wait_used(&r, 4, 10000) || wait_rx(4, 2000) || !seen[1] ||
+	    !seen[2] || !seen[3] || !seen[4]) {
+		failf("after serving: used %u of 4, frames %lu", used_idx(&r.v),
+		      rx_total);
+		goto out;
+	}
+	if (check_counters(&r, &ds, &es))
+		goto out;
+	/* Nothing left unread, nothing new without kicks, nothing queued. */
+	usleep(300 * 1000);
+	serve(r.e, 5);
+	p.fd = r.v.fd;
+	p.events = POLLIN;
+	unread = poll(&p, 1, 0);
+	iotlb_device_get_stats(r.dev, &ds2);
+	answered = ds.misses - ds.misses_dup - ds.misses_faulted;
+	/* The simulator raises one MISS per handler run (sim.c, run_handler). */
+	info("i: %u kicks and 3 frames while held: %" PRIu64 " MISS (%.2f per "
+	     "kick)", I_KICKS, ds.misses, (double)ds.misses / (I_KICKS + 3));
+	if (unread || ds2.misses != ds.misses || ds2.queued ||
+	    es.misses != ds.misses || ds.misses > 2 * (I_KICKS + 3) + 8 ||
+	    ds.misses_faulted || faults.n) {
+		failf("misses %" PRIu64 " (engine %" PRIu64 ") -> %" PRIu64
+		      " idle, unread %d, queued %u, faulted %" PRIu64, ds.misses,
+		      es.misses, ds2.misses, unread, ds2.queued, ds.misses_faulted);
+		goto out;
+	}
+	snprintf(reason, sizeof(reason), "%u kicks + 3 frames held: kernel "
+		 "misses %" PRIu64 " (bound 2 per kick) = engine %" PRIu64 ": %" PRIu64 " answered "
+		 "(%" PRIu64 " re-sent for raced copies), %" PRIu64 " dup, 0 "
+		 "faulted; 4 frames sent, fd drained, queued 0, no new misses "
+		 "when idle, read_nobufs %" PRIu64, I_KICKS, ds.misses,
+		 es.misses, answered, ds.shadow_remisses, ds.misses_dup,
+		 ds.read_nobufs);
+	res = R_PASS;
+out:
+	rig_free(&r);
+	return res;
+}
+
+/* ---- (j) FIFO eviction with a small vhost.max_iotlb_entries ---- */
+
+#define J_MAX 32U
+#define J_PAGES 512U
+
+static int sh(const char *cmd)
+{
+	int r = system(cmd);
+
+	return r == 0 ? 0 : failf("'%s' failed (%d)", cmd, r);
+}
+
+/* Reload vhost and vhost_net with max_iotlb_entries=n; read it back. */
+static int vhost_reload(unsigned int n)
+{
+	char cmd[160], buf[32] = "";
+	FILE *f;
+
+	if (sh("rmmod vhost_net") || sh("rmmod vhost"))
+		return -1;
+	snprintf(cmd, sizeof(cmd), "insmod /lib/modules/vhost.ko "
+		 "max_iotlb_entries=%u", n);
+	if (sh(cmd) || sh("insmod /lib/modules/vhost_net.ko"))
+		return -1;
+	f = fopen("/sys/module/vhost/parameters/max_iotlb_entries", "r");
+	if (!f || !fgets(buf, sizeof(buf), f) || strtoul(buf, NULL, 10) != n) {
+		if (f)
+			fclose(f);
+		return failf("max_iotlb_entries reads '%s', want %u", buf, n);
+	}
+	fclose(f);
+	return 0;
+}
+
+static enum result scenario_evict(void)
+{
+	struct iotlb_device_stats ds;
+	struct iotlb_engine_stats es;
+	struct rig r;
+	unsigned int sent = 0, i, missing = 0;
+	unsigned long ring_misses, ring_before;
+	uint64_t t0, end;
+	int e;
+	enum result res = R_FAIL;
+
+	if (access("/lib/modules/vhost.ko", R_OK) ||
+	    access("/sys/module/vhost_net", F_OK)) {
+		snprintf(reason, sizeof(reason), "not in the rig's guest "
+			 "(no /lib/modules/vhost.ko to reload)");
+		return R_SKIP;
+	}
+	if (vhost_reload(J_MAX))
+		return R_FAIL;
+	rx_reset();
+	rig_init(&r);
+	faults.n = 0;
+	rig_max_entries = J_MAX;
+	/* Rings only; the data pages come next, scattered. */
+	e = rig_setup(&r, DOM_PGTABLE, 0, 0, 0);
+	rig_max_entries = 0;
+	if (e)
+		goto out;
+	/* IOVA page i -> guest page J_PAGES-1-i: no two answers coalesce. */
+	for (i = 0; i < J_PAGES; i++) {
+		e = pt_vtd_map(&r.b, &r.t, IOVA_DATA + (uint64_t)i * PAGE,
+			       data_gpa(J_PAGES - 1 - i), PAGE, PAGE, PT_VTD_R);
+		if (e) {
+			failf("pt_vtd_map page %u: %s", i, strerror(-e));
+			goto out;
+		}
+	}
+	if ((e = vdev_set_backend(&r.v))) {
+		failf("SET_BACKEND: %s", strerror(-e));
+		goto out;
+	}
+	ring_before = ring_translations;
+	t0 = now_ms();
+	end = t0 + 60000;
+	while (used_idx(&r.v) != (uint16_t)J_PAGES || sent < J_PAGES) {
+		bool posted = false;
+
+		while (sent < J_PAGES && in_flight(&r.v) < 32) {
+			frame_write(J_PAGES - 1 - sent, sent + 1);
+			tx_post(&r.v, IOVA_DATA + (uint64_t)sent * PAGE);
+			sent++;
+			posted = true;
+		}
+		if (posted)
+			tx_kick(&r.v);
+		serve(r.e, 1);
+		rx_drain();
+		if (now_ms() > end) {
+			iotlb_device_get_stats(r.dev, &ds);
+			failf("%u of %u frames sent after 60 s (used %u, misses %"
+			      PRIu64 ", evictions %" PRIu64 ", pinned remaps %"
+			      PRIu64 ")", sent, J_PAGES, used_idx(&r.v),
+			      ds.misses, ds.shadow_evictions, ds.pinned_remaps);
+			goto out;
+		}
+	}
+	t0 = now_ms() - t0;
+	wait_rx(J_PAGES, 3000);
+	for (i = 1; i <= J_PAGES; i++)
+		missing += !seen[i];
+	if (missing || rx_total != J_PAGES) {
+		failf("%u frames missing, %lu received of %u", missing, rx_total,
+		      J_PAGES);
+		goto out;
+	}
+	if (check_counters(&r, &ds, &es))
+		goto out;
+	/* Every ring translation since attach is a pinned re-map or a miss. */
+	ring_misses = ring_translations - ring_before - ds.pinned_remaps;
+	info("j: max_iotlb_entries %u, %u pages: misses %" PRIu64 " (dup %"
+	     PRIu64 ", re-misses %" PRIu64 "), evictions %" PRIu64
+	     ", pinned remaps %" PRIu64 ", ring translations %lu, %" PRIu64
+	     " ms", J_MAX, J_PAGES, ds.misses, ds.misses_dup,
+	     ds.shadow_remisses, ds.shadow_evictions, ds.pinned_remaps,
+	     ring_translations - ring_before, t0);
+	if (!ds.pinned_remaps || !ds.shadow_evictions || ring_misses ||
+	    ds.misses < J_PAGES) {
+		failf("pinned remaps %" PRIu64 ", evictions %" PRIu64
+		      ", ring misses %lu, misses %" PRIu64 " (want >0, >0, 0, >= %u)",
+		      ds.pinned_remaps, ds.shadow_evictions, ring_misses,
+		      ds.misses, J_PAGES);
+		goto out;
+	}
+	snprintf(reason, sizeof(reason), "vhost.max_iotlb_entries=%u, %u "
+		 "scattered 4 KiB pages: all sent in %" PRIu64 " ms; misses %"
+		 PRIu64 " (dup %" PRIu64 ", re-misses %" PRIu64 "), shadow "
+		 "evictions %" PRIu64 ", pinned ring re-maps %" PRIu64
+		 ", ring misses 0", J_MAX, J_PAGES, t0, ds.misses,
+		 ds.misses_dup, ds.shadow_remisses, ds.shadow_evictions,
+		 ds.pinned_remaps);
+	res = R_PASS;
+out:
+	rig_free(&r);
+	return res;
+}
+
 /* ---- main ---- */
 
 static const struct {
@@ -1547,6 +1913,10 @@ static const struct {
 	{ "e-invalidate", scenario_invalidate },
 	{ "f-io-modes", scenario_modes },
 	{ "g-rx-engine-vtd", scenario_rx },
+	{ "h-restart", scenario_restart },
+	{ "i-dup-misses", scenario_dups },
+	/* last: it reloads vhost with a small max_iotlb_entries */
+	{ "j-fifo-evict", scenario_evict },
 };
 
 #define NSCEN (sizeof(scenarios) / sizeof(scenarios[0]))
