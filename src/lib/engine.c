@@ -72,13 +72,11 @@ struct fence {
 #define WMSG_FENCES 4		/* fences one merged INVALIDATE may carry */
 
 struct wmsg {
-	unsigned char buf[IOTLB_VMSG_SIZE];
+	struct iotlb_vmsg msg;	/* encoded into the device's wbuf when sent */
 	uint64_t t_read;	/* when the miss it answers was read, or 0 */
-	uint64_t bytes;
 	struct fence *fence[WMSG_FENCES];
 	uint64_t ticket;	/* INVALIDATE: its number on this device */
 	uint8_t nfence;
-	uint8_t type;
 };
 
 /*
@@ -114,6 +112,11 @@ struct iotlb_device {
 	bool read_inflight, write_inflight, cancel_sent;
 	bool removed, dead;
 	unsigned char rbuf[READ_BUF];
+	/*
+	 * The message in flight, encoded: one buffer per device, since an
+	 * IOSQE_ASYNC write reads it later while the queue may be regrown.
+	 */
+	unsigned char wbuf[IOTLB_VMSG_SIZE];
 	struct wmsg *wq;		/* ring of queued writes */
 	uint32_t wq_head, wq_len, wq_alloc;
 	uint32_t wq_submitted;		/* queued messages already handed out */
@@ -451,7 +454,8 @@ static void kick_write(struct iotlb_device *d)
 	if (!sqe)
 		return;
 	m = &d->wq[d->wq_head];
-	io_uring_prep_write(sqe, d->fd, m->buf, IOTLB_VMSG_SIZE, 0);
+	iotlb__vmsg_encode(&m->msg, d->wbuf, sizeof(d->wbuf));
+	io_uring_prep_write(sqe, d->fd, d->wbuf, sizeof(d->wbuf), 0);
 	if (!d->sock && !(d->e->flags & IOTLB_ENGINE_NO_ASYNC_WRITES))
 		sqe->flags |= IOSQE_ASYNC;
 	io_uring_sqe_set_data64(sqe, ud(d, OP_WRITE));
@@ -479,12 +483,10 @@ static int queue_write(struct iotlb_device *d, const struct iotlb_vmsg *v,
 		d->wq_alloc = na;
 	}
 	m = &d->wq[(d->wq_head + d->wq_len) % d->wq_alloc];
-	iotlb__vmsg_encode(v, m->buf, sizeof(m->buf));
+	m->msg = *v;
 	m->t_read = t_read;
-	m->bytes = v->size;
 	m->fence[0] = f;
 	m->nfence = f ? 1 : 0;
-	m->type = v->type;
 	m->ticket = v->type == IOTLB_VMSG_INVALIDATE ? ++d->inv_ticket : 0;
 	d->wq_len++;
 	return 0;
@@ -612,14 +614,11 @@ static bool queued_covers(const struct iotlb_device *d, uint64_t iova,
 	uint32_t k;
 
 	for (k = d->wq_submitted; k < d->wq_len; k++) {
-		const struct wmsg *m = &d->wq[(d->wq_head + k) % d->wq_alloc];
-		struct iotlb_vmsg v;
+		const struct iotlb_vmsg *v =
+			&d->wq[(d->wq_head + k) % d->wq_alloc].msg;
 
-		if (m->type != IOTLB_VMSG_UPDATE)
-			continue;
-		iotlb__vmsg_decode(m->buf, sizeof(m->buf), 0, &v);
-		if (v.iova <= iova && iova - v.iova < v.size &&
-		    (v.perm & perm) == perm)
+		if (v->type == IOTLB_VMSG_UPDATE && v->iova <= iova &&
+		    iova - v->iova < v->size && (v->perm & perm) == perm)
 			return true;
 	}
 	return false;
@@ -718,14 +717,13 @@ static int injected(struct iotlb_device *d, enum op op, int res)
 /* Drop the shadow entry of an UPDATE the kernel refused. */
 static void sh_forget(struct iotlb_device *d, const struct wmsg *m)
 {
-	struct iotlb_vmsg v;
+	const struct iotlb_vmsg *v = &m->msg;
 	uint32_t j;
 
-	iotlb__vmsg_decode(m->buf, sizeof(m->buf), 0, &v);
 	for (j = d->sh_len; j-- > 0;) {
 		struct shadow_ent *e = sh_at(d, j);
 
-		if (e->iova == v.iova && e->last == v.iova + (v.size - 1)) {
+		if (e->iova == v->iova && e->last == v->iova + (v->size - 1)) {
 			for (; j + 1 < d->sh_len; j++)
 				*sh_at(d, j) = *sh_at(d, j + 1);
 			d->sh_len--;
@@ -851,13 +849,13 @@ static void on_write(struct iotlb_device *d, int res)
 	/* Off the queue before any callback can touch the device. */
 	d->wq_head = (d->wq_head + 1) % d->wq_alloc;
 	d->wq_len--;
-	if (m.type == IOTLB_VMSG_INVALIDATE)
+	if (m.msg.type == IOTLB_VMSG_INVALIDATE)
 		cuts_done(d, m.ticket);
 	if (res == IOTLB_VMSG_SIZE) {
-		if (m.type == IOTLB_VMSG_UPDATE) {
+		if (m.msg.type == IOTLB_VMSG_UPDATE) {
 			d->st.updates++;
 			d->e->st.updates++;
-			d->st.update_bytes += m.bytes;
+			d->st.update_bytes += m.msg.size;
 			if (m.t_read) {
 				uint64_t lat = now_ns() - m.t_read;
 
@@ -874,9 +872,9 @@ static void on_write(struct iotlb_device *d, int res)
 		/* EINVAL / EFAULT from vhost, or a dead socket. */
 		d->st.write_errors++;
 		WARN("device %d: %s write: %s", d->fd,
-		     iotlb__vmsg_type_name(m.type),
+		     iotlb__vmsg_type_name(m.msg.type),
 		     res < 0 ? strerror(-res) : "short write");
-		if (m.type == IOTLB_VMSG_UPDATE)
+		if (m.msg.type == IOTLB_VMSG_UPDATE)
 			sh_forget(d, &m);
 	}
 	if (res == -EPIPE || res == -EBADF || res == -ECONNRESET)
@@ -1172,27 +1170,26 @@ static void flush_remaps(struct iotlb_device *d)
 static bool merge_invalidate(struct iotlb_device *d, uint64_t iova,
 			     uint64_t last, struct fence *f, uint64_t *ticket)
 {
-	struct iotlb_vmsg v;
+	struct iotlb_vmsg *v;
 	struct wmsg *m;
-	uint64_t vlast;
+	uint64_t vlast, lo;
 
 	if (d->wq_len <= d->wq_submitted)
 		return false;
 	m = &d->wq[(d->wq_head + d->wq_len - 1) % d->wq_alloc];
-	if (m->type != IOTLB_VMSG_INVALIDATE || m->nfence >= WMSG_FENCES)
+	v = &m->msg;
+	if (v->type != IOTLB_VMSG_INVALIDATE || m->nfence >= WMSG_FENCES)
 		return false;
-	iotlb__vmsg_decode(m->buf, sizeof(m->buf), 0, &v);
-	vlast = v.iova + (v.size - 1);
+	vlast = v->iova + (v->size - 1);
 	if ((vlast != UINT64_MAX && vlast + 1 < iova) ||
-	    (last != UINT64_MAX && last + 1 < v.iova))
+	    (last != UINT64_MAX && last + 1 < v->iova))
 		return false;
-	v.iova = v.iova < iova ? v.iova : iova;
+	lo = v->iova < iova ? v->iova : iova;
 	vlast = vlast > last ? vlast : last;
-	if (vlast - v.iova == UINT64_MAX)
+	if (vlast - lo == UINT64_MAX)
 		return false;
-	v.size = vlast - v.iova + 1;
-	iotlb__vmsg_encode(&v, m->buf, sizeof(m->buf));
-	m->bytes = v.size;
+	v->iova = lo;
+	v->size = vlast - lo + 1;
 	m->fence[m->nfence++] = f;
 	*ticket = m->ticket;
 	d->st.invalidates_merged++;
