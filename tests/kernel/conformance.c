@@ -1646,8 +1646,16 @@ static enum result scenario_restart(void)
 		goto out;
 	p.fd = r.v.fd;
 	p.events = POLLIN;
+	/*
+	 * Every window misses once: the engine knew the IOTLB was empty.
+	 * The kernel may also repeat a miss (a second handler run, e.g. when
+	 * the tap becomes writable); a copy read after its answer went out
+	 * counts as a re-miss, so re-misses may not exceed the misses beyond
+	 * one per window.
+	 */
 	if (ds.misses - ds1.misses < H_WINDOWS ||
-	    ds.shadow_remisses != ds1.shadow_remisses ||
+	    ds.shadow_remisses - ds1.shadow_remisses >
+	    ds.misses - ds1.misses - H_WINDOWS ||
 	    ds.misses_faulted || poll(&p, 1, 0) != 0) {
 		failf("after the restart: misses %" PRIu64 " (want >= %u), "
 		      "re-misses %" PRIu64 ", faulted %" PRIu64 ", unread MISS %s",
@@ -1660,11 +1668,12 @@ static enum result scenario_restart(void)
 		 "%d ring areas (%" PRIu64 " UPDATEs), re-attached, %u frames on "
 		 "the same pages: misses before %" PRIu64 " (dup %" PRIu64
 		 ", re-misses %" PRIu64 "), after %" PRIu64 " (dup %" PRIu64
-		 "), re-misses after 0 (the engine knew the IOTLB was empty)",
+		 "), re-misses after %" PRIu64 " (duplicate copies only)",
 		 H_FRAMES, pins, ds1.updates - ds0.updates, H_FRAMES,
 		 ds0.misses, ds0.misses_dup, ds0.shadow_remisses,
 		 ds.misses - ds1.misses,
-		 ds.misses_dup - ds1.misses_dup);
+		 ds.misses_dup - ds1.misses_dup,
+		 ds.shadow_remisses - ds1.shadow_remisses);
 	res = R_PASS;
 out:
 	rig_free(&r);
